@@ -1,0 +1,111 @@
+"""Reading notebooks: the graded code of a submission, and the points of a solution.
+
+The grader never runs a notebook top to bottom. It keeps the setup cells and the solution
+cells (found by their nbgrader ``grade_id``), and from those only the statements that define
+things: imports and function or class definitions (plus assignments in setup cells). Training
+loops, plots and stray test calls are left out, so importing a submission is quick and a
+``sys.exit()`` typed at the top level of a cell does nothing.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class NotebookError(Exception):
+    """The file is not a notebook the grader can read."""
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One top-level statement kept from a notebook cell."""
+
+    source: str
+    cell: str  # the cell's grade_id, for messages
+
+
+def read_notebook(path: Path) -> dict:
+    """Parse an .ipynb file, raising :class:`NotebookError` with a one-line reason."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise NotebookError(f"cannot read {path}: {exc}") from None
+    try:
+        nb = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise NotebookError(f"{path} is not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        raise NotebookError(f"{path} is JSON but not a Jupyter notebook (no list of cells)")
+    return nb
+
+
+def _source(cell: dict) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else str(src)
+
+
+def _grade_id(cell: dict) -> str | None:
+    meta = cell.get("metadata")
+    nbg = meta.get("nbgrader") if isinstance(meta, dict) else None
+    return nbg.get("grade_id") if isinstance(nbg, dict) else None
+
+
+def grade_ids(nb: dict) -> set[str]:
+    """All nbgrader grade_ids in a notebook."""
+    return {gid for cell in nb["cells"] if (gid := _grade_id(cell))}
+
+
+def points(solution_nb: dict) -> dict[str, float]:
+    """Points per graded function: the ``points`` of each ``test_<name>`` grading cell."""
+    result: dict[str, float] = {}
+    for cell in solution_nb["cells"]:
+        nbg = cell.get("metadata", {}).get("nbgrader", {})
+        gid = nbg.get("grade_id", "")
+        if nbg.get("grade") and gid.startswith("test_"):
+            name = gid.removeprefix("test_")
+            result[name] = result.get(name, 0.0) + float(nbg.get("points", 0))
+    return result
+
+
+_DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_SETUP_EXTRA = (ast.Assign, ast.AnnAssign)
+
+
+def definitions(nb: dict, solution_ids: set[str]) -> list[Statement]:
+    """The statements that make up the importable module of ``nb``.
+
+    ``solution_ids`` are the grade_ids of the solution cells in the reference notebook. Cells
+    are matched by grade_id; if a learner's notebook has lost its nbgrader metadata, every code
+    cell is scanned instead, still keeping definitions only.
+    """
+    code_cells = [c for c in nb["cells"] if isinstance(c, dict) and c.get("cell_type") == "code"]
+    has_ids = any(_grade_id(c) in solution_ids for c in code_cells)
+    kept: list[Statement] = []
+    for cell in code_cells:
+        gid = _grade_id(cell) or ""
+        is_setup = gid.startswith("setup")
+        if has_ids and not (is_setup or gid in solution_ids):
+            continue
+        allowed = _DEFINITIONS + _SETUP_EXTRA if is_setup else _DEFINITIONS
+        source = _strip_magics(_source(cell))
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            # Keep the broken cell as one statement so its functions fail with the syntax error.
+            kept.append(Statement(source, gid or "cell"))
+            continue
+        lines = source.splitlines()
+        for node in tree.body:
+            if isinstance(node, allowed):
+                # Decorators sit above ``def``; include them, they are part of the definition.
+                start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+                kept.append(Statement("\n".join(lines[start - 1 : node.end_lineno]), gid or "cell"))
+    return kept
+
+
+def _strip_magics(source: str) -> str:
+    """Drop IPython magics and shell escapes, which are not Python."""
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())

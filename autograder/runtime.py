@@ -1,0 +1,68 @@
+"""Turning notebook statements into a namespace, and calling graded functions on probes.
+
+Used in three places: the sandboxed child (student code), the grader process (reference code)
+and the in-notebook ``check`` (the learner's own kernel).
+"""
+
+from __future__ import annotations
+
+import linecache
+import traceback
+import types
+from pathlib import Path
+from typing import Any
+
+from autograder import notebook
+from autograder.spec import Assignment, Namespace
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def solution_path(assignment_id: str) -> Path:
+    return REPO / "solutions" / assignment_id / f"{assignment_id}.ipynb"
+
+
+def solution_ids(solution_nb: dict, assignment: Assignment) -> set[str]:
+    """The grade_ids of the solution cells: one per graded function."""
+    return {fn.name for fn in assignment.functions} & notebook.grade_ids(solution_nb)
+
+
+def build_namespace(statements: list[notebook.Statement], label: str) -> tuple[Namespace, list[str]]:
+    """Execute definitions one at a time; a failing one is reported, not fatal.
+
+    ``label`` becomes the code's filename, so tracebacks can tell student frames from others.
+    Catching BaseException matters: ``sys.exit()`` inside a definition's default value or
+    decorator raises SystemExit, which must not end grading.
+    """
+    module = types.ModuleType(label)
+    namespace = module.__dict__
+    problems: list[str] = []
+    for i, stmt in enumerate(statements):
+        filename = f"<{label} cell {stmt.cell} #{i}>"
+        linecache.cache[filename] = (len(stmt.source), None, stmt.source.splitlines(True), filename)
+        try:
+            exec(compile(stmt.source, filename, "exec"), namespace)
+        except BaseException as exc:  # noqa: BLE001 - student code may raise anything
+            problems.append(f"cell {stmt.cell}: {describe_exception(exc, label)}")
+    return namespace, problems
+
+
+def describe_exception(exc: BaseException, label: str) -> str:
+    """``Type: message`` plus the innermost line of the student's own code, never the reference's."""
+    text = f"{type(exc).__name__}: {exc}".strip()
+    if len(text) > 300:
+        text = text[:300] + "..."
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(f"<{label} ")]
+    if frames:
+        last = frames[-1]
+        text += f" (in {last.name}: `{(last.line or '').strip()}`)"
+    return text
+
+
+def load_reference(assignment: Assignment) -> Namespace:
+    nb = notebook.read_notebook(solution_path(assignment.id))
+    statements = notebook.definitions(nb, solution_ids(nb, assignment))
+    namespace, problems = build_namespace(statements, "reference")
+    if problems:
+        raise RuntimeError(f"the solution notebook of {assignment.id} does not load: {problems}")
+    return namespace
