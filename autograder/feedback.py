@@ -35,4 +35,4 @@ def check(assignment_id: str, function: Callable) -> None:
     messages = judge(spec, probes, [ref(p.kwargs) for p in probes], attempts, ref)
     if messages:
         raise AssertionError(f"{spec.name}:\n  - " + "\n  - ".join(messages))
-    print(f"{spec.name}: all {len(probes)} checks passed.")
+    print(f"{spec.name}: passed all {len(probes)} check{'s' if len(probes) > 1 else ''}.")

@@ -70,8 +70,12 @@ def reference_runner(spec: GradedFunction, reference: Namespace):
     return run
 
 
-def grade(path: Path, assignment_id: str | None = None, workers: int = 2) -> Report:
-    """Grade ``path``. Raises NotebookError (unreadable) or KeyError (unknown assignment)."""
+def grade(path: Path, assignment_id: str | None = None, workers: int = 2,
+          only: set[str] | None = None) -> Report:
+    """Grade ``path`` (all functions, or the ``only`` ones).
+
+    Raises NotebookError (unreadable) or KeyError (unknown assignment).
+    """
     path = Path(path)
     nb = notebook.read_notebook(path)
     assignment_id = assignment_id or infer_assignment(path, nb)
@@ -91,7 +95,7 @@ def grade(path: Path, assignment_id: str | None = None, workers: int = 2) -> Rep
         return FunctionResult(spec.name, 0.0 if messages else max_score, max_score, messages)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(one, assignment.functions))
+        results = list(pool.map(one, [f for f in assignment.functions if only is None or f.name in only]))
     return Report(assignment.id, results)
 
 

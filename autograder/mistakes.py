@@ -36,7 +36,7 @@ def zeroed(kwargs: Kwargs, path: tuple) -> Kwargs:
 
 def ignores(term: str, path: tuple, outputs: list[str], probe: str = "random") -> list[Mistake]:
     """``output ignores term``: the output equals the reference's with that input zeroed."""
-    return [Mistake(out, f"{out} ignores {term}",
+    return [Mistake(out, f"{{output}} ignores {term}",
                     lambda ctx, out=out: ctx.reference(zeroed(ctx.probe.kwargs, path))[out], probe)
             for out in outputs]
 
@@ -61,14 +61,13 @@ _INVERSES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 }
 
 
-def wrong_activation(output: str, correct: str, label: str | None = None) -> list[Mistake]:
+def wrong_activation(output: str, correct: str) -> list[Mistake]:
     """``output`` applies another activation to the right pre-activation z.
 
     z is recovered from the reference output through the inverse of the correct activation.
     """
-    label = label or output
-    return [Mistake(output, f"{label} uses {name} where it needs {correct}" if name != "no activation"
-                    else f"{label} is missing its {correct}",
+    return [Mistake(output, f"{{output}} uses {name} where it needs {correct}" if name != "no activation"
+                    else f"{{output}} is missing its {correct}",
                     lambda ctx, g=g: g(_INVERSES[correct](ctx.expected[output])))
             for name, g in _ACTIVATIONS.items() if name != correct]
 

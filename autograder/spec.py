@@ -37,7 +37,10 @@ class Context:
 
 @dataclass(frozen=True)
 class Mistake:
-    """A likely bug, recognised when the student's ``output`` equals ``predict(context)``."""
+    """A likely bug, recognised when the student's ``output`` equals ``predict(context)``.
+
+    ``{output}`` in the message is replaced by the output's label.
+    """
 
     output: str
     message: str
@@ -62,6 +65,10 @@ class GradedFunction:
     driver: Callable[[Namespace, str, dict[str, Any]], Any] = call
     time_axis: tuple[str, ...] = ()  # outputs whose last axis is time, for "wrong from step t" hints
     hints: dict[str, str] = field(default_factory=dict)  # output -> advice shown with a shape problem
+    labels: dict[str, str] = field(default_factory=dict)  # output path -> name in messages, e.g. "ft (cache[4])"
+
+    def label(self, path: str) -> str:
+        return self.labels.get(path, path)
     rtol: float = 1e-6
 
 

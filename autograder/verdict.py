@@ -119,16 +119,20 @@ def judge(spec: GradedFunction, probes: list[Probe], expected: list[Any], attemp
           reference: Callable[[dict], Any]) -> list[str]:
     """All problems found, most informative first; an empty list means the function is right."""
     messages: list[str] = []
+    exp_leaves = [leaves(e, spec.outputs) for e in expected]
 
     def add(msg: str) -> None:
+        for path in exp_leaves[0] if exp_leaves else ():
+            if path in spec.labels:  # name outputs the way the notebook does
+                msg = msg.replace(f"{path} ", f"{spec.labels[path]} ")
         if msg not in messages:
             messages.append(msg)
 
-    exp_leaves = [leaves(e, spec.outputs) for e in expected]
     failing: dict[str, list[int]] = {}  # output path -> probes where it is wrong
+    errors: dict[str, list[str]] = {}  # error text -> names of the probes that raised it
     for i, (probe, att) in enumerate(zip(probes, attempts)):
         if not att.ok:
-            add(att.error if att.process_ended else f"{att.error} (on the {probe.name} input)")
+            errors.setdefault(att.error, []).append(probe.name)
             continue
         form = structure_problem(expected[i], att.value, spec.outputs)
         if form:
@@ -141,6 +145,13 @@ def judge(spec: GradedFunction, probes: list[Probe], expected: list[Any], attemp
                 failing.setdefault(path, []).append(i)
                 if problem[0] == "form":
                     add(problem[1])
+    for error, names in errors.items():
+        if error.startswith("raised NotImplementedError"):
+            add("not implemented yet (it raises NotImplementedError)")
+        elif len(names) == len(probes):
+            add(error if len(probes) == 1 or any(a.process_ended for a in attempts) else f"{error} (on every input)")
+        else:
+            add(f"{error} (on the {', '.join(names)} input{'s' if len(names) > 1 else ''})")
     if not failing:
         return messages
 
@@ -159,9 +170,9 @@ def judge(spec: GradedFunction, probes: list[Probe], expected: list[Any], attemp
         diagnosis = _recognise(path, bad, probes, exp_leaves, got_by_probe, mistakes,
                                lambda kw: leaves(reference(kw), spec.outputs))
         if diagnosis:
-            diagnosed.append(diagnosis)
+            diagnosed.append(diagnosis.replace("{output}", spec.label(path)))
             continue
-        text = path
+        text = spec.label(path)
         good = [p for j, p in enumerate(probes) if j not in bad and p.note and attempts[j].ok]
         if good:
             text += f" (right only when {' and when '.join(p.note for p in good)})"
@@ -192,10 +203,21 @@ def _recognise(path: str, bad: list[int], probes: list[Probe], exp_leaves: list[
 
 
 def _time_hint(path: str, got: Any, want: Any, spec: GradedFunction) -> str:
-    """For outputs with a time axis: the first step t (1-based, as in the notes) that is wrong."""
+    """For outputs with a time axis (last), say which steps are right, numbered from 1 as in the notes.
+
+    Forward passes that break from some step on feed the wrong state forward; backward passes whose
+    last step is right but earlier ones are not lose what is carried back from step t+1.
+    """
     if path not in spec.time_axis or not isinstance(got, np.ndarray) or got.shape != want.shape:
         return ""
-    for t in range(want.shape[-1]):
-        if not close(got[..., t], want[..., t], spec.rtol):
-            return "" if t == 0 else f"; steps t=1..{t} are right, t={t + 1} is the first wrong one"
+    T = want.shape[-1]
+    right = [close(got[..., t], want[..., t], spec.rtol) for t in range(T)]
+    if all(right) or not any(right):
+        return ""
+    first_wrong = right.index(False)
+    if all(right[:first_wrong]) and not any(right[first_wrong:]):
+        return f"; steps t=1..{first_wrong} are right, t={first_wrong + 1} is the first wrong one: check what is passed on to the next step"
+    last_wrong = T - 1 - right[::-1].index(False)
+    if all(right[last_wrong + 1:]) and not any(right[:last_wrong + 1]):
+        return f"; step t={last_wrong + 2} onwards is right, earlier steps are wrong: check what is carried back from step t+1"
     return ""

@@ -13,9 +13,12 @@ from autograder.mistakes import (ignores, reference_with, softmax_mistakes, stor
 from autograder.spec import Assignment, Context, GradedFunction, Mistake, Probe
 
 N_X, N_A, N_Y, M, T_X = 3, 5, 2, 7, 4
-GATES = {"f": "Γ_f (ft)", "i": "Γ_u (it)", "c": "c̃ (cct)", "o": "Γ_o (ot)"}
-# Where each LSTM quantity sits in lstm_cell_forward's cache.
+# Where each LSTM quantity sits in lstm_cell_forward's cache, and how messages name it.
 LSTM_CACHE = {"a_next": 0, "c_next": 1, "a_prev": 2, "c_prev": 3, "ft": 4, "it": 5, "cct": 6, "ot": 7, "xt": 8}
+LSTM_LABELS = {"a_next": "a_next", "c_next": "c_next", "a_prev": "a_prev", "c_prev": "c_prev",
+               "ft": "the forget gate Γ_f (ft)", "it": "the update gate Γ_u (it)",
+               "cct": "the candidate c̃ (cct)", "ot": "the output gate Γ_o (ot)", "xt": "xt"}
+RNN_LABELS = {"cache[0]": "cache[0] (a_next)", "cache[1]": "cache[1] (a_prev)", "cache[2]": "cache[2] (xt)"}
 
 
 def rnn_parameters(rng: np.random.Generator) -> dict:
@@ -103,9 +106,9 @@ def lstm_cell_forward_mistakes():
         *softmax_mistakes("yt_pred", output_logits("Wy", "a_next")),
     ]
     for g, key in zip("fio", ("ft", "it", "ot")):
-        found += wrong_activation(cache(key), "the sigmoid", label=f"the gate {GATES[g]}")
+        found += wrong_activation(cache(key), "the sigmoid")
         found += ignores(f"b_{g}", ("parameters", f"b{g}"), [cache(key)])
-    found += wrong_activation(cache("cct"), "tanh", label="the candidate c̃ (cct)")
+    found += wrong_activation(cache("cct"), "tanh")
     found += ignores("b_c", ("parameters", "bc"), [cache("cct")])
     return found
 
@@ -188,12 +191,13 @@ ASSIGNMENT = Assignment(
     memory_mb=1536,
     functions=(
         GradedFunction("rnn_cell_forward", ("a_next", "yt_pred", "cache"), rnn_cell_forward_probes,
-                       rnn_cell_forward_mistakes),
+                       rnn_cell_forward_mistakes, labels=RNN_LABELS),
         GradedFunction("rnn_forward", ("a", "y_pred", "caches"), rnn_forward_probes,
                        lambda: [stored_previous_step("a", "a_next")],
                        uses=("rnn_cell_forward",), time_axis=("a", "y_pred")),
         GradedFunction("lstm_cell_forward", ("a_next", "c_next", "yt_pred", "cache"), lstm_cell_forward_probes,
-                       lstm_cell_forward_mistakes),
+                       lstm_cell_forward_mistakes,
+                       labels={f"cache[{i}]": f"{LSTM_LABELS[k]} in cache[{i}]" for k, i in LSTM_CACHE.items()}),
         GradedFunction("lstm_forward", ("a", "y", "c", "caches"), lstm_forward_probes,
                        lambda: [stored_previous_step("a", "a_next")],
                        uses=("lstm_cell_forward",), time_axis=("a", "y", "c")),

@@ -1,0 +1,39 @@
+"""Helpers for the grader's tests: notebooks with one cell changed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from autograder.runtime import solution_path
+
+
+def solution_notebook(assignment_id: str) -> dict:
+    return json.loads(solution_path(assignment_id).read_text())
+
+
+def cell_of(nb: dict, grade_id: str) -> dict:
+    (cell,) = [c for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id]
+    return cell
+
+
+def with_cell_edit(nb: dict, grade_id: str, old: str, new: str) -> dict:
+    """A copy of ``nb`` in which ``old`` (which must occur once) becomes ``new`` in one cell."""
+    nb = json.loads(json.dumps(nb))
+    cell = cell_of(nb, grade_id)
+    source = "".join(cell["source"])
+    assert source.count(old) == 1, f"{old!r} must occur exactly once in {grade_id}"
+    cell["source"] = source.replace(old, new)
+    return nb
+
+
+def with_cell_source(nb: dict, grade_id: str, source: str) -> dict:
+    nb = json.loads(json.dumps(nb))
+    cell_of(nb, grade_id)["source"] = source
+    return nb
+
+
+def write(nb: dict, directory: Path, assignment_id: str) -> Path:
+    path = directory / f"{assignment_id}.ipynb"
+    path.write_text(json.dumps(nb))
+    return path
