@@ -122,9 +122,6 @@ def judge(spec: GradedFunction, probes: list[Probe], expected: list[Any], attemp
     exp_leaves = [leaves(e, spec.outputs) for e in expected]
 
     def add(msg: str) -> None:
-        for path in exp_leaves[0] if exp_leaves else ():
-            if path in spec.labels:  # name outputs the way the notebook does
-                msg = msg.replace(f"{path} ", f"{spec.labels[path]} ")
         if msg not in messages:
             messages.append(msg)
 
@@ -140,7 +137,7 @@ def judge(spec: GradedFunction, probes: list[Probe], expected: list[Any], attemp
             continue
         got = leaves(att.value, spec.outputs)
         for path, want in exp_leaves[i].items():
-            problem = leaf_problem(path, got.get(path, Opaque("missing value")), want, spec.rtol)
+            problem = leaf_problem(spec.label(path), got.get(path, Opaque("missing value")), want, spec.rtol)
             if problem:
                 failing.setdefault(path, []).append(i)
                 if problem[0] == "form":
@@ -172,17 +169,18 @@ def judge(spec: GradedFunction, probes: list[Probe], expected: list[Any], attemp
         if diagnosis:
             diagnosed.append(diagnosis.replace("{output}", spec.label(path)))
             continue
-        text = spec.label(path)
         good = [p for j, p in enumerate(probes) if j not in bad and p.note and attempts[j].ok]
-        if good:
-            text += f" (right only when {' and when '.join(p.note for p in good)})"
-        undiagnosed.append(text + _time_hint(path, got_by_probe[first].get(path), exp_leaves[first][path], spec))
+        hint = f" (right only when {' and when '.join(p.note for p in good)})" if good else ""
+        hint += _time_hint(path, got_by_probe[first].get(path), exp_leaves[first][path], spec)
+        undiagnosed.append((spec.label(path), hint))
     for d in diagnosed:
         add(f"likely mistake: {d}")
-    if len(undiagnosed) == 1 and not diagnosed:
-        add(f"{undiagnosed[0]} has the right shape but wrong values")
+    if diagnosed and undiagnosed:  # most of these follow from the named mistake: list them briefly
+        add("also wrong: " + ", ".join(name for name, _ in undiagnosed))
+    elif len(undiagnosed) == 1:
+        add(f"{undiagnosed[0][0]} has the right shape but wrong values{undiagnosed[0][1]}")
     elif undiagnosed:
-        add(("also wrong: " if diagnosed else "wrong values in: ") + "; ".join(undiagnosed))
+        add("wrong values in: " + "; ".join(name + hint for name, hint in undiagnosed))
     return messages
 
 
