@@ -23,6 +23,7 @@ class Probe:
     name: str
     kwargs: dict[str, Any]
     note: str = ""  # what this probe isolates, e.g. "b_a = 0"
+    compare: bool = True  # False: judged only by the function's ``properties`` (e.g. random samples)
 
 
 @dataclass
@@ -70,6 +71,8 @@ class GradedFunction:
     def label(self, path: str) -> str:
         return self.labels.get(path, path)
     rtol: float = 1e-6
+    # (probe, student value, reference value) -> problems; for what equality cannot judge
+    properties: Callable[[Probe, Any, Any], list[str]] | None = None
 
 
 @dataclass(frozen=True)
