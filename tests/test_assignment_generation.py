@@ -21,8 +21,7 @@ def generate(assignment_id: str, root: Path) -> dict:
     shutil.copytree(REPO / "solutions" / assignment_id, root / "solutions" / assignment_id)
     nbgrader = Path(sys.executable).parent / "nbgrader"
     result = subprocess.run([str(nbgrader), "generate_assignment", assignment_id, "--force",
-                             f"--CourseDirectory.root={root}", f"--CourseDirectory.db_url=sqlite:///{root}/gb.db"],
-                            capture_output=True, text=True, cwd=root)
+                             f"--CourseDirectory.root={root}"], capture_output=True, text=True, cwd=root)
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads((root / "assignments" / assignment_id / f"{assignment_id}.ipynb").read_text())
 
