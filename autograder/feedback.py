@@ -22,16 +22,26 @@ def check(assignment_id: str, function: Callable) -> None:
     reference = runtime.load_reference(assignment)
     probes = probes_for(assignment, spec, reference)
     ref = reference_runner(spec, reference)
-    namespace = {**getattr(function, "__globals__", {}), spec.name: function}
+    learner_globals = getattr(function, "__globals__", {})
+    # As in the grader, graded helpers are the reference's while this function is checked, so an
+    # earlier mistake is not reported twice. The learner's own names are put back afterwards.
+    saved = {name: learner_globals[name] for name in spec.uses if name in learner_globals}
+    namespace = {**learner_globals, spec.name: function, **{u: reference[u] for u in spec.uses}}
     attempts = []
-    for probe in probes:
-        try:
-            value = spec.driver(namespace, spec.name, copy.deepcopy(probe.kwargs))
-            attempts.append(Attempt(True, normalise(value)))
-        except NotImplementedError:
-            raise  # an unfinished exercise: stop here, as the notebook expects
-        except Exception as exc:  # noqa: BLE001
-            attempts.append(Attempt(False, error=f"raised {runtime.describe_exception(exc, 'student')}"))
+    try:
+        learner_globals.update({u: reference[u] for u in spec.uses})
+        for probe in probes:
+            try:
+                value = spec.driver(namespace, spec.name, copy.deepcopy(probe.kwargs))
+                attempts.append(Attempt(True, normalise(value)))
+            except NotImplementedError:
+                raise  # an unfinished exercise: stop here, as the notebook expects
+            except Exception as exc:  # noqa: BLE001
+                attempts.append(Attempt(False, error=f"raised {runtime.describe_exception(exc, 'student')}"))
+    finally:
+        for name in spec.uses:
+            learner_globals.pop(name, None)
+        learner_globals.update(saved)
     messages = judge(spec, probes, [ref(p.kwargs) for p in probes], attempts, ref)
     if messages:
         raise AssertionError(f"{spec.name}:\n  - " + "\n  - ".join(messages))

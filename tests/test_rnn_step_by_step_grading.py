@@ -66,3 +66,19 @@ def test_a_broken_helper_does_not_cost_the_function_that_calls_it(tmp_path):
     nb = with_cell_edit(solution_notebook(ID), "rnn_cell_forward", "a_next = np.tanh(", "a_next = sigmoid(")
     report = grade(write(nb, tmp_path, ID), only={"rnn_cell_forward", "rnn_forward"})
     assert scores(report) == {"rnn_cell_forward": (0, 10), "rnn_forward": (10, 10)}
+
+
+def test_in_notebook_check_grades_a_function_alone_and_restores_the_learners_names():
+    """check(rnn_forward) uses the reference cell, as the grader does, then puts the learner's back."""
+    from autograder.feedback import check
+    from autograder.notebook import definitions
+    from autograder.runtime import build_namespace
+
+    nb = with_cell_edit(solution_notebook(ID), "rnn_cell_forward", "a_next = np.tanh(", "a_next = sigmoid(")
+    learner, problems = build_namespace(definitions(nb, {"rnn_cell_forward", "rnn_forward"}), "student")
+    assert not problems
+    own_cell = learner["rnn_cell_forward"]
+    check(ID, learner["rnn_forward"])  # passes although the learner's cell is wrong
+    assert learner["rnn_cell_forward"] is own_cell
+    with pytest.raises(AssertionError, match="sigmoid"):
+        check(ID, own_cell)
