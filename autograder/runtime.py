@@ -10,7 +10,6 @@ import linecache
 import traceback
 import types
 from pathlib import Path
-from typing import Any
 
 from autograder import notebook
 from autograder.spec import Assignment, Namespace

@@ -136,7 +136,11 @@ def judge(spec: GradedFunction, probes: list[Probe], expected: list[Any], attemp
             add(form)
             continue
         if spec.properties:  # checks that need no reference value, e.g. statistics of samples
-            for msg in spec.properties(probe, att.value, expected[i]):
+            try:
+                found = spec.properties(probe, att.value, expected[i])
+            except Exception as exc:  # noqa: BLE001 - the value came from a sandbox student code ran in
+                found = [f"its results could not be checked ({type(exc).__name__}: {exc})"[:300]]
+            for msg in found:
                 add(msg)
         if not probe.compare:
             continue

@@ -33,6 +33,11 @@ def with_cell_source(nb: dict, grade_id: str, source: str) -> dict:
     return nb
 
 
+def scores(report) -> dict[str, tuple[float, float]]:
+    """{function: (score, max_score)} of a grading report."""
+    return {r.name: (r.score, r.max_score) for r in report.results}
+
+
 def write(nb: dict, directory: Path, assignment_id: str) -> Path:
     path = directory / f"{assignment_id}.ipynb"
     path.write_text(json.dumps(nb))
