@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from autograder.grade import grade
 from autograder.runtime import solution_path
 
 
@@ -42,3 +43,11 @@ def write(nb: dict, directory: Path, assignment_id: str) -> Path:
     path = directory / f"{assignment_id}.ipynb"
     path.write_text(json.dumps(nb))
     return path
+
+
+def assert_mutant_caught(tmp_path: Path, assignment_id: str, function: str, old: str, new: str, message: str) -> None:
+    """The solution with one bug loses the function's points, and a message contains ``message``."""
+    path = write(with_cell_edit(solution_notebook(assignment_id), function, old, new), tmp_path, assignment_id)
+    (result,) = grade(path, only={function}).results
+    assert result.score == 0, f"the mutant kept its points: {result.messages}"
+    assert any(message in m for m in result.messages), result.messages
