@@ -26,7 +26,7 @@ def main(config_path: str) -> None:
     reference = runtime.load_reference(assignment) if spec.uses else {}
     probe_names = json.loads((work / "probes.json").read_text())
 
-    solution_nb = notebook.read_notebook(runtime.solution_path(assignment.id))
+    solution_nb = runtime.solution_notebook(assignment.id)
     student_nb = notebook.read_notebook(Path(config["notebook"]))
     statements = notebook.definitions(student_nb, runtime.solution_ids(solution_nb, assignment))
 

@@ -81,7 +81,7 @@ def grade(path: Path, assignment_id: str | None = None, workers: int = 2,
     assignment_id = assignment_id or infer_assignment(path, nb)
     assignment = get_assignment(assignment_id)
     reference = runtime.load_reference(assignment)
-    points = notebook.points(notebook.read_notebook(runtime.solution_path(assignment.id)))
+    points = notebook.points(runtime.solution_notebook(assignment.id))
 
     def one(spec: GradedFunction) -> FunctionResult:
         probes = probes_for(assignment, spec, reference)

@@ -13,6 +13,7 @@ from typing import Any, Callable
 import numpy as np
 
 from autograder.spec import Context, Mistake
+from seqmodels.activations import sigmoid, softmax
 
 Kwargs = dict[str, Any]
 
@@ -34,24 +35,31 @@ def zeroed(kwargs: Kwargs, path: tuple) -> Kwargs:
     return altered(kwargs, path, np.zeros_like)
 
 
+def changed(**changes: Any) -> Callable[[Context], Kwargs]:
+    """The probe's arguments with some of them replaced, for :func:`like_reference`."""
+    return lambda ctx: {**ctx.probe.kwargs, **changes}
+
+
+def like_reference(message: str, kwargs: Callable[[Context], Kwargs], outputs: list[str],
+                   probe: str | None = None) -> list[Mistake]:
+    """The bug behaves like the reference called on ``kwargs(ctx)`` (an ablation)."""
+    return [Mistake(out, message, lambda ctx, out=out: ctx.reference(kwargs(ctx))[out], probe) for out in outputs]
+
+
 def ignores(term: str, path: tuple, outputs: list[str], probe: str = "random") -> list[Mistake]:
     """``output ignores term``: the output equals the reference's with that input zeroed."""
-    return [Mistake(out, f"{{output}} ignores {term}",
-                    lambda ctx, out=out: ctx.reference(zeroed(ctx.probe.kwargs, path))[out], probe)
-            for out in outputs]
+    return like_reference(f"{{output}} ignores {term}", lambda ctx: zeroed(ctx.probe.kwargs, path), outputs, probe)
 
 
 def reference_with(message: str, path: tuple, value: Callable[[Any], Any], outputs: list[str],
                    probe: str = "random") -> list[Mistake]:
     """The bug behaves like the reference on inputs where ``path`` is replaced by ``value(old)``."""
-    return [Mistake(out, message,
-                    lambda ctx, out=out: ctx.reference(altered(ctx.probe.kwargs, path, value))[out], probe)
-            for out in outputs]
+    return like_reference(message, lambda ctx: altered(ctx.probe.kwargs, path, value), outputs, probe)
 
 
 _ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "tanh": np.tanh,
-    "the sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
+    "the sigmoid": sigmoid,
     "ReLU": lambda z: np.maximum(z, 0.0),
     "no activation": lambda z: z,
 }
@@ -74,15 +82,11 @@ def wrong_activation(output: str, correct: str) -> list[Mistake]:
 
 def softmax_mistakes(output: str, logits: Callable[[Context], np.ndarray]) -> list[Mistake]:
     """Softmax over the wrong axis, a sigmoid instead, or no softmax at all."""
-    def softmax(z: np.ndarray, axis: int) -> np.ndarray:
-        e = np.exp(z - z.max(axis=axis, keepdims=True))
-        return e / e.sum(axis=axis, keepdims=True)
-
     return [
         Mistake(output, f"{output} applies the softmax over axis 1 (the batch); the classes are on axis 0",
-                lambda ctx: softmax(logits(ctx), 1)),
+                lambda ctx: softmax(logits(ctx), axis=1)),
         Mistake(output, f"{output} uses the sigmoid; it needs a softmax over axis 0",
-                lambda ctx: 1.0 / (1.0 + np.exp(-logits(ctx)))),
+                lambda ctx: sigmoid(logits(ctx))),
         Mistake(output, f"{output} is missing the softmax", logits),
     ]
 

@@ -1,4 +1,4 @@
-"""Turning notebook statements into a namespace, and calling graded functions on probes.
+"""Turning notebook statements into a namespace, and loading an assignment's reference.
 
 Used in three places: the sandboxed child (student code), the grader process (reference code)
 and the in-notebook ``check`` (the learner's own kernel).
@@ -6,6 +6,7 @@ and the in-notebook ``check`` (the learner's own kernel).
 
 from __future__ import annotations
 
+import functools
 import linecache
 import traceback
 import types
@@ -19,6 +20,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 def solution_path(assignment_id: str) -> Path:
     return REPO / "solutions" / assignment_id / f"{assignment_id}.ipynb"
+
+
+@functools.cache
+def solution_notebook(assignment_id: str) -> dict:
+    """The parsed solution notebook, read once per process (callers must not modify it)."""
+    return notebook.read_notebook(solution_path(assignment_id))
 
 
 def solution_ids(solution_nb: dict, assignment: Assignment) -> set[str]:
@@ -59,9 +66,17 @@ def describe_exception(exc: BaseException, label: str) -> str:
 
 
 def load_reference(assignment: Assignment) -> Namespace:
-    nb = notebook.read_notebook(solution_path(assignment.id))
-    statements = notebook.definitions(nb, solution_ids(nb, assignment))
+    """The solution notebook's definitions, built once per process and shared (callers must not modify it)."""
+    return _reference(assignment.id)
+
+
+@functools.cache
+def _reference(assignment_id: str) -> Namespace:
+    from autograder.assignments import get_assignment
+
+    nb = solution_notebook(assignment_id)
+    statements = notebook.definitions(nb, solution_ids(nb, get_assignment(assignment_id)))
     namespace, problems = build_namespace(statements, "reference")
     if problems:
-        raise RuntimeError(f"the solution notebook of {assignment.id} does not load: {problems}")
+        raise RuntimeError(f"the solution notebook of {assignment_id} does not load: {problems}")
     return namespace

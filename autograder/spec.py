@@ -84,7 +84,6 @@ class Assignment:
     seconds_per_function: float = 20.0
     memory_mb: int = 2048
     seed: int = 20261122
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def function(self, name: str) -> GradedFunction:
         for fn in self.functions:

@@ -126,6 +126,8 @@ def judge(spec: GradedFunction, probes: list[Probe], expected: list[Any], attemp
             messages.append(msg)
 
     failing: dict[str, list[int]] = {}  # output path -> probes where it is wrong
+    wrong_form: set[str] = set()  # output paths with a wrong type or shape (already reported)
+    got: dict[int, Outputs] = {}  # probe index -> the student's outputs by path
     errors: dict[str, list[str]] = {}  # error text -> names of the probes that raised it
     for i, (probe, att) in enumerate(zip(probes, attempts)):
         if not att.ok:
@@ -144,10 +146,12 @@ def judge(spec: GradedFunction, probes: list[Probe], expected: list[Any], attemp
                 add(msg)
         if not probe.compare:
             continue
-        got = leaves(att.value, spec.outputs)
+        got[i] = leaves(att.value, spec.outputs)
         for path, want in exp_leaves[i].items():
-            problem = leaf_problem(spec.label(path), got.get(path, Opaque("missing value")), want, spec.rtol)
+            problem = leaf_problem(spec.label(path), got[i].get(path, Opaque("missing value")), want, spec.rtol)
             if problem:
+                if not failing.get(path) and problem[0] == "form":
+                    wrong_form.add(path)  # judged by the first probe on which the output is wrong
                 failing.setdefault(path, []).append(i)
                 if problem[0] == "form":
                     add(problem[1])
@@ -163,24 +167,23 @@ def judge(spec: GradedFunction, probes: list[Probe], expected: list[Any], attemp
 
     mistakes = spec.mistakes()
     diagnosed: list[str] = []
-    undiagnosed: list[str] = []
+    undiagnosed: list[tuple[str, str]] = []  # (label, hint)
     for path, bad in failing.items():
-        got_by_probe = {i: leaves(attempts[i].value, spec.outputs) for i in bad}
         first = bad[0]
-        if leaf_problem(path, got_by_probe[first].get(path), exp_leaves[first][path], spec.rtol)[0] == "form":
+        if path in wrong_form:
             hint = spec.hints.get(path.split("[")[0], "")
             if hint:
                 add(hint)
             continue  # already reported above
         # A recognised mistake: the student's output equals what that bug would produce.
-        diagnosis = _recognise(path, bad, probes, exp_leaves, got_by_probe, mistakes,
+        diagnosis = _recognise(path, bad, probes, exp_leaves, got, mistakes,
                                lambda kw: leaves(reference(kw), spec.outputs))
         if diagnosis:
             diagnosed.append(diagnosis.replace("{output}", spec.label(path)))
             continue
         good = [p for j, p in enumerate(probes) if j not in bad and p.note and attempts[j].ok]
         hint = f" (right only when {' and when '.join(p.note for p in good)})" if good else ""
-        hint += _time_hint(path, got_by_probe[first].get(path), exp_leaves[first][path], spec)
+        hint += _time_hint(path, got[first].get(path), exp_leaves[first][path], spec)
         undiagnosed.append((spec.label(path), hint))
     for d in diagnosed:
         add(f"likely mistake: {d}")

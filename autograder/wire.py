@@ -9,6 +9,7 @@ by its type name, so nothing the student defines can run in the grader's process
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -68,8 +69,7 @@ def pack(value: Any) -> tuple[dict, dict[str, np.ndarray]]:
 
 
 def _is_torch_tensor(v: Any) -> bool:
-    import sys
-
+    # Look torch up only if the caller imported it: a numpy assignment never pays for importing torch.
     torch = sys.modules.get("torch")
     return torch is not None and type(v) is torch.Tensor
 

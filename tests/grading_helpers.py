@@ -39,6 +39,11 @@ def scores(report) -> dict[str, tuple[float, float]]:
     return {r.name: (r.score, r.max_score) for r in report.results}
 
 
+def by_name(report) -> dict:
+    """The results of a grading report, by function name."""
+    return {r.name: r for r in report.results}
+
+
 def write(nb: dict, directory: Path, assignment_id: str) -> Path:
     path = directory / f"{assignment_id}.ipynb"
     path.write_text(json.dumps(nb))

@@ -10,7 +10,7 @@ import pytest
 
 from autograder.assignments import dinosaurus_island as spec
 from autograder.grade import grade
-from tests.grading_helpers import assert_mutant_caught, scores, solution_notebook, with_cell_edit, with_cell_source, write
+from tests.grading_helpers import by_name, assert_mutant_caught, scores, solution_notebook, with_cell_edit, with_cell_source, write
 
 ID = "dinosaurus_island"
 LIMIT = spec.ASSIGNMENT.seconds_per_function
@@ -170,9 +170,6 @@ def build(tmp_path, hostile: dict):
         nb = with_cell_source(nb, name, source)
     return write(nb, tmp_path, ID)
 
-
-def by_name(report):
-    return {r.name: r for r in report.results}
 
 
 def test_hang_and_exit_cost_only_their_own_functions(tmp_path):

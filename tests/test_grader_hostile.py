@@ -9,7 +9,7 @@ import pytest
 
 from autograder.assignments import get_assignment
 from autograder.grade import grade
-from tests.grading_helpers import cell_of, solution_notebook, with_cell_source, write
+from tests.grading_helpers import by_name, cell_of, solution_notebook, with_cell_source, write
 
 ID = "rnn_step_by_step"
 LIMIT = get_assignment(ID).seconds_per_function
@@ -78,9 +78,6 @@ def build(tmp_path, hostile: dict, exit_at_import: bool):
         cell["source"] = "import sys\nsys.exit(0)\n" + "".join(cell["source"])
     return write(nb, tmp_path, ID)
 
-
-def by_name(report):
-    return {r.name: r for r in report.results}
 
 
 def test_hang_memory_fake_prints_and_agreeable_arrays(tmp_path):

@@ -11,7 +11,7 @@ import torch
 from autograder.assignments import get_assignment
 from autograder.assignments.jazz_improvisation import lstm_weights, load_by_shape, parameter_count
 from autograder.grade import grade
-from tests.grading_helpers import scores, solution_notebook, with_cell_edit, with_cell_source, write
+from tests.grading_helpers import by_name, scores, solution_notebook, with_cell_edit, with_cell_source, write
 
 ID = "jazz_improvisation"
 LIMIT = get_assignment(ID).seconds_per_function
@@ -195,9 +195,6 @@ HOSTILE = {
         "    import sys\n    print('all checks passed')\n    sys.exit(0)\n")),
 }
 
-
-def by_name(report):
-    return {r.name: r for r in report.results}
 
 
 @pytest.mark.parametrize("cases,expected", [

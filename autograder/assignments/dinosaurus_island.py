@@ -27,15 +27,16 @@ further than the threshold.
 
 from __future__ import annotations
 
-import functools
 import math
 import types
 from typing import Any
 
 import numpy as np
 
-from autograder.mistakes import zeroed
+from autograder.mistakes import changed, like_reference, zeroed
+from autograder.runtime import load_reference
 from autograder.spec import Assignment, Context, GradedFunction, Mistake, Probe
+from autograder.verdict import describe
 from seqmodels.char_rnn import rnn_step_forward
 from seqmodels.names import load_names, vocabulary
 
@@ -44,15 +45,6 @@ GRADS = ("dWax", "dWaa", "dWya", "db", "dby", "da_next")
 PARAMS = ("Wax", "Waa", "Wya", "b", "by")
 N_A, N_V, T = 4, 6, 8  # optimize probe: hidden units, vocabulary, name length (pairwise different)
 
-
-def _with(**changes):
-    """The probe's arguments with some of them changed."""
-    return lambda ctx: {**ctx.probe.kwargs, **changes}
-
-
-def like_reference(message: str, kwargs, outputs: list[str]) -> list[Mistake]:
-    """The mistake behaves like the reference called on ``kwargs(ctx)`` (an ablation)."""
-    return [Mistake(out, message, lambda ctx, out=out: ctx.reference(kwargs(ctx))[out]) for out in outputs]
 
 
 
@@ -112,7 +104,7 @@ def clip_mistakes():
                     lambda ctx, k=key: rescaled(ctx, k, total=False)),
             Mistake(out, "clip rescales the gradients by their total norm; this exercise clips each entry on its own",
                     lambda ctx, k=key: rescaled(ctx, k, total=True)),
-            *like_reference("clip ignores max_value (it clips at 5)", _with(max_value=5.0), [out]),
+            *like_reference("clip ignores max_value (it clips at 5)", changed(max_value=5.0), [out]),
         ]
     return found
 
@@ -120,7 +112,7 @@ def clip_mistakes():
 def clip_properties(probe: Probe, value: Any, expected: Any) -> list[str]:
     returned, keys = value[0], list(probe.kwargs["gradients"])
     if not isinstance(returned, dict):
-        return [f"clip returned {_describe(returned)}; expected a dict with the keys of gradients "
+        return [f"clip returned {describe(returned)}; expected a dict with the keys of gradients "
                 f"({', '.join(keys)})"]
     missing = [k for k in keys if k not in returned]
     if missing:
@@ -180,17 +172,12 @@ def sample_driver(namespace: dict, name: str, kwargs: dict) -> dict:
 def _indices(result: Any) -> list[int] | str:
     """The result as a list of Python ints, or a description of what is wrong with its form."""
     if type(result) is not list:
-        return f"returned {_describe(result)}; expected a list of int indices"
+        return f"returned {describe(result)}; expected a list of int indices"
     if any(type(i) is str for i in result):
         return "returns characters; it must return their integer indices (char_to_ix gives them)"
     if not all(isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in result):
         return "returned a list that holds something other than int indices"
     return [int(i) for i in result]
-
-
-def _describe(v: Any) -> str:
-    from autograder.verdict import describe
-    return describe(v)
 
 
 def sample_probes(rng, ref):
@@ -337,7 +324,7 @@ def optimize_driver(namespace: dict, name: str, kwargs: dict) -> tuple:
     """(loss, gradients, a_last, the caller's parameters after the call)."""
     result = namespace[name](**kwargs)
     if type(result) not in (tuple, list) or len(result) != 3:
-        raise TypeError(f"optimize must return (loss, gradients, a_last); it returned {_describe(result)}")
+        raise TypeError(f"optimize must return (loss, gradients, a_last); it returned {describe(result)}")
     return (*result, kwargs["parameters"])
 
 
@@ -380,12 +367,12 @@ def optimize_mistakes():
                   "(update_parameters does), rather than a new one", lambda ctx, k=k: ctx.probe.kwargs["parameters"][k])
           for k, out in zip(PARAMS, updated)],
         # Not clipping at all and clipping at 5 agree on arrays with no entry beyond 5: both messages hold then.
-        *like_reference("the returned gradients are not clipped to [-max_value, max_value]", _with(max_value=np.inf),
+        *like_reference("the returned gradients are not clipped to [-max_value, max_value]", changed(max_value=np.inf),
                         grads),
         *like_reference("the parameters are updated with gradients not clipped to [-max_value, max_value]: clip "
-                        "them before updating", _with(max_value=np.inf), updated),
-        *like_reference("optimize ignores max_value (it clips at 5)", _with(max_value=5.0), grads + updated),
-        *like_reference("optimize ignores learning_rate (it uses 0.01)", _with(learning_rate=0.01), updated),
+                        "them before updating", changed(max_value=np.inf), updated),
+        *like_reference("optimize ignores max_value (it clips at 5)", changed(max_value=5.0), grads + updated),
+        *like_reference("optimize ignores learning_rate (it uses 0.01)", changed(learning_rate=0.01), updated),
         *like_reference("learning_rate and max_value are swapped", swapped, grads),
     ]
 
@@ -403,7 +390,7 @@ def model_driver(namespace: dict, name: str, kwargs: dict) -> tuple:
     """(parameters, history) with each history list turned into a float array."""
     result = _run_model(namespace, name, kwargs)
     if type(result) not in (tuple, list) or len(result) != 2 or type(result[1]) is not dict:
-        raise TypeError(f"model must return (parameters, history) with history a dict; it returned {_describe(result)}")
+        raise TypeError(f"model must return (parameters, history) with history a dict; it returned {describe(result)}")
     history = {key: _float_array(values) for key, values in result[1].items()}
     return result[0], history
 
@@ -425,18 +412,14 @@ def model_probes(rng, ref):
             Probe("defaults", {**common, "num_iterations": 4, "n_a": 5, "seed": None})]
 
 
-@functools.cache
-def _reference() -> dict:
-    from autograder.runtime import load_reference
-    return load_reference(ASSIGNMENT)
 
 
-def _reference_model_with(ctx: Context, **replace) -> dict:
+def _reference_modelchanged(ctx: Context, **replace) -> dict:
     """Outputs of the reference model with some helpers it calls replaced (``name -> factory(ref)``)."""
     from autograder.grade import normalise
     from autograder.verdict import leaves
 
-    ref = _reference()
+    ref = load_reference(ASSIGNMENT)
     model = ref["model"]
     patched = types.FunctionType(model.__code__, {**ref, **{k: make(ref) for k, make in replace.items()}},
                                  model.__name__, model.__defaults__)
@@ -461,7 +444,7 @@ def _one_step_ahead(ctx: Context):
     def recording(ref: dict):
         return lambda name, char_to_ix: (trained.append(name), ref["name_to_example"](name, char_to_ix))[1]
 
-    _reference_model_with(ctx, name_to_example=recording)
+    _reference_modelchanged(ctx, name_to_example=recording)
     period = len(ctx.probe.kwargs["names"])
 
     def shifted(ref: dict):
@@ -475,7 +458,7 @@ def model_mistakes():
     trained = [f"parameters[{k!r}]" for k in PARAMS] + history
 
     def patched(message: str, outputs: list[str], **replace) -> list[Mistake]:
-        return [Mistake(out, message, lambda ctx, out=out: _reference_model_with(ctx, **replace)[out])
+        return [Mistake(out, message, lambda ctx, out=out: _reference_modelchanged(ctx, **replace)[out])
                 for out in outputs]
 
     def start_at_zero(ctx: Context, out: str) -> np.ndarray:
@@ -487,22 +470,22 @@ def model_mistakes():
     return [
         *[Mistake(out, "the names are taken one step early: step 1 must train on the first name of the shuffled "
                   "order (an off-by-one in the step index)",
-                  lambda ctx, out=out: _reference_model_with(ctx, name_to_example=_one_step_ahead(ctx))[out])
+                  lambda ctx, out=out: _reference_modelchanged(ctx, name_to_example=_one_step_ahead(ctx))[out])
           for out in trained],
         *patched("each name must start from a zero hidden state; model carries a_last over from the previous name",
                  trained, optimize=_carrying),
         *patched("the smoothed loss averages the total loss of each name; smooth the per-character loss "
                  "(per_char_loss)", history, per_char_loss=lambda ref: lambda loss, Y: loss),
         *like_reference("history['loss'] is not smoothed: it holds each name's own per-character loss",
-                        _with(beta=0.0), history),
+                        changed(beta=0.0), history),
         *[Mistake(out, "the smoothed loss starts from 0; start it from log(vocab_size), the loss of a uniform guess",
                   lambda ctx, out=out: start_at_zero(ctx, out)) for out in history],
-        *like_reference("model ignores beta (it uses 0.999)", _with(beta=0.999), history),
-        *like_reference("model ignores the rng passed in", _with(seed=None), trained),
+        *like_reference("model ignores beta (it uses 0.999)", changed(beta=0.999), history),
+        *like_reference("model ignores the rng passed in", changed(seed=None), trained),
         *like_reference("model passes neither learning_rate nor max_value on to optimize",
-                        _with(learning_rate=0.01, max_value=5.0), trained),
-        *like_reference("model does not pass learning_rate on to optimize", _with(learning_rate=0.01), trained),
-        *like_reference("model does not pass max_value on to optimize", _with(max_value=5.0), trained),
+                        changed(learning_rate=0.01, max_value=5.0), trained),
+        *like_reference("model does not pass learning_rate on to optimize", changed(learning_rate=0.01), trained),
+        *like_reference("model does not pass max_value on to optimize", changed(max_value=5.0), trained),
         Mistake("history['step']", "history['step'] counts from 0; steps are numbered 1, 2, ..., num_iterations",
                 lambda ctx: ctx.expected["history['step']"] - 1),
     ]

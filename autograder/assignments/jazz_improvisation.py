@@ -30,14 +30,16 @@ as a wrong shape.
 
 from __future__ import annotations
 
-import functools
 from typing import Any, Callable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from autograder.mistakes import changed, like_reference, zeroed
+from autograder.runtime import load_reference
 from autograder.spec import Assignment, Context, GradedFunction, Mistake, Probe
+from seqmodels.activations import softmax
 
 ID = "jazz_improvisation"
 N_VALUES, N_A, M, T = 11, 6, 4, 5
@@ -177,12 +179,6 @@ def parameter_count(n_values: int, n_a: int, cell: bool = True, dense: bool = Tr
     return cell * (4 * n_a * (n_a + n_values) + 8 * n_a) + dense * (n_a * n_values + n_values)
 
 
-@functools.cache
-def _reference() -> dict:
-    from autograder.assignments import get_assignment
-    from autograder.runtime import load_reference
-
-    return load_reference(get_assignment(ID))
 
 
 
@@ -204,7 +200,7 @@ def jazz_lstm_properties(probe: Probe, value: Any, expected: Any) -> list[str]:
     if count == parameter_count(n_values, n_a, cell=False):
         return [f"{made} has only the dense layer's parameters: create self.cell = nn.LSTMCell(n_values, n_a) "
                 "in __init__ too"]
-    notebook = _reference()
+    notebook = load_reference(ASSIGNMENT)
     if count == parameter_count(notebook["N_VALUES"], notebook["N_A"]):
         return [f"{made} has the size of the notebook's model: build the layers from the arguments n_values and "
                 "n_a, not from the constants N_VALUES and N_A"]
@@ -212,34 +208,15 @@ def jazz_lstm_properties(probe: Probe, value: Any, expected: Any) -> list[str]:
             f"4·n_a·(n_a + n_values) + 8·n_a + n_a·n_values + n_values = {want}"]
 
 
-def softmax(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-def log_softmax(z: np.ndarray) -> np.ndarray:
-    return np.log(softmax(z))
-
-
 def not_logits(output: str, who: str) -> list[Mistake]:
     return [Mistake(output, f"{who} returns the softmax of the logits; return the logits themselves "
-                    "(F.cross_entropy applies the softmax)", lambda ctx: softmax(ctx.expected[output])),
+                    "(F.cross_entropy applies the softmax)", lambda ctx: softmax(ctx.expected[output], axis=-1)),
             Mistake(output, f"{who} returns the log-softmax of the logits; return the logits themselves "
-                    "(F.cross_entropy applies the softmax)", lambda ctx: log_softmax(ctx.expected[output]))]
-
-
-def like_reference(message: str, kwargs: Callable[[Context], Kwargs], outputs: list[str],
-                   probe: str | None = None) -> list[Mistake]:
-    """The mistake behaves like the solution called on ``kwargs(ctx)`` (an ablation)."""
-    return [Mistake(out, message, lambda ctx, out=out: ctx.reference(kwargs(ctx))[out], probe) for out in outputs]
-
-
-def _with(**changes) -> Callable[[Context], Kwargs]:
-    return lambda ctx: {**ctx.probe.kwargs, **changes}
+                    "(F.cross_entropy applies the softmax)", lambda ctx: np.log(softmax(ctx.expected[output], axis=-1)))]
 
 
 def _zero(key: str) -> Callable[[Context], Kwargs]:
-    return lambda ctx: {**ctx.probe.kwargs, key: np.zeros_like(ctx.probe.kwargs[key])}
+    return lambda ctx: zeroed(ctx.probe.kwargs, (key,))
 
 
 def replayed_forward(ctx: Context, feed: str = "teacher", reset: bool = False, read: str = "logits") -> np.ndarray:
@@ -267,7 +244,7 @@ def replayed_forward(ctx: Context, feed: str = "teacher", reset: bool = False, r
         if feed == "argmax":
             x = np.eye(n_values, dtype=np.float32)[logits.argmax(-1)]
         elif feed == "softmax":
-            x = softmax(logits)
+            x = softmax(logits, axis=-1)
     return np.stack(rows, axis=1)
 
 
@@ -376,7 +353,7 @@ def inference_probes(rng, ref):
 
 
 def ablated(variant: str) -> Callable[[Context], Kwargs]:
-    return _with(variant=variant)
+    return changed(variant=variant)
 
 
 def sampling_mistakes(who: str, outputs: list[str]) -> list[Mistake]:
@@ -388,16 +365,16 @@ def sampling_mistakes(who: str, outputs: list[str]) -> list[Mistake]:
     sampled = ["sampled", "sampled_from_zeros"]
     chosen = [out for out in outputs if out != "logits"]
     found = like_reference(f"{who} samples even when generator is None; with no generator take the most likely "
-                           "token (argmax)", _with(seed=GLOBAL_SEED), outputs, "greedy")
+                           "token (argmax)", changed(seed=GLOBAL_SEED), outputs, "greedy")
     for probe in sampled:
         found += like_reference(f"{who} takes the argmax even when a generator is given; then draw from "
                                 "softmax(logits) with torch.multinomial(..., generator=generator)",
-                                _with(seed=None), chosen, probe)
+                                changed(seed=None), chosen, probe)
         found += like_reference(f"{who} draws from torch's global random generator, not from the generator it is "
-                                "given: pass generator=generator to torch.multinomial", _with(seed=GLOBAL_SEED),
+                                "given: pass generator=generator to torch.multinomial", changed(seed=GLOBAL_SEED),
                                 outputs, probe)
         found += like_reference(f"{who} draws from a new torch.Generator() of its own; use the generator it is "
-                                "given", _with(seed=FRESH_SEED), outputs, probe)
+                                "given", changed(seed=FRESH_SEED), outputs, probe)
     return found
 
 
@@ -430,7 +407,7 @@ def teacher_forced_logits(kwargs: Kwargs, indices: np.ndarray) -> np.ndarray:
     x0 = tensor(kwargs["x0"])[:, None, :]
     chosen = F.one_hot(torch.from_numpy(indices[:, :-1].astype(np.int64)), kwargs["n_values"]).float()
     with torch.random.fork_rng(devices=[]), torch.no_grad():  # check() runs this in the learner's kernel
-        model = trained_model(_reference(), kwargs)
+        model = trained_model(load_reference(ASSIGNMENT), kwargs)
         return plain(model(torch.cat([x0, chosen], dim=1), tensor(kwargs["a0"]), tensor(kwargs["c0"])))
 
 
@@ -515,7 +492,7 @@ def predict_mistakes():
                       "music_inference chose (its second output)", lambda ctx, out=out: argmax_of_logits(ctx, out),
                       "sampled") for out in outputs]
     found += like_reference("predict_and_sample does not pass generator on to music_inference, which then takes the "
-                            "argmax", _with(seed=None), outputs, "sampled")
+                            "argmax", changed(seed=None), outputs, "sampled")
     found += sampling_mistakes("predict_and_sample", outputs)
     # A deterministic mistake gives the same tokens in the second run: name it there too.
     return found + [Mistake(SECOND_RUN, m.message, m.predict, m.probe) for m in found if m.output == "indices"]
