@@ -28,7 +28,6 @@ class Outcome:
 
     returncode: int | None
     timed_out: bool
-    stderr_tail: str
 
 
 def run(argv: list[str], *, seconds: float, memory_mb: int, workdir: Path) -> Outcome:
@@ -49,16 +48,9 @@ def run(argv: list[str], *, seconds: float, memory_mb: int, workdir: Path) -> Ou
             proc.wait()
     try:
         data = json.loads((workdir / "outcome.json").read_text())
-        return Outcome(data["returncode"], data["timed_out"], _tail(workdir / "child.err"))
+        return Outcome(data["returncode"], data["timed_out"])
     except (OSError, ValueError, KeyError):
-        return Outcome(None, True, _tail(workdir / "supervisor.log"))
-
-
-def _tail(path: Path, limit: int = 2000) -> str:
-    try:
-        return path.read_bytes()[-limit:].decode("utf-8", "replace")
-    except OSError:
-        return ""
+        return Outcome(None, True)  # the supervisor itself was killed by the backstop
 
 
 # ----------------------------------------------------------------------------- supervisor side

@@ -16,27 +16,16 @@ for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(var, "1")
 
 import argparse  # noqa: E402
-import json  # noqa: E402
 import resource  # noqa: E402
 import time  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from autograder.assignments import get_assignment  # noqa: E402
+from autograder.runtime import load_reference  # noqa: E402
 from seqmodels.char_rnn import corpus_per_char_loss, perplexity  # noqa: E402
 from seqmodels.names import load_names, name_to_example, unigram_loss, vocabulary  # noqa: E402
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "solutions" / "dinosaurus_island" / "dinosaurus_island.ipynb"
-
-
-def solution_namespace() -> dict:
-    """Execute the notebook's setup and solution cells (imports and defs only) and return their names."""
-    namespace: dict = {}
-    for cell in json.loads(NOTEBOOK.read_text())["cells"]:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("grade_id", "").startswith("setup") or meta.get("solution"):
-            exec("".join(cell["source"]), namespace)
-    return namespace
 
 
 def peak_rss_mib() -> float:
@@ -49,7 +38,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1)
     args = parser.parse_args()
 
-    model = solution_namespace()["model"]
+    # The solution notebook's own functions, loaded the way the grader loads its reference.
+    model = load_reference(get_assignment("dinosaurus_island"))["model"]
     names = load_names()
     char_to_ix, ix_to_char = vocabulary()
     rss_before = peak_rss_mib()
