@@ -1,8 +1,11 @@
-"""The sandboxed side of grading one function: load the student's code, call it on each probe.
+"""The sandboxed side of grading one function: build the student's module, call it on each probe.
 
-Run by the supervisor as ``python -m autograder._child CONFIG.json``. Everything this process
-writes is plain data (see ``wire``); the grader decides the verdicts. Trusted modules are
-imported, and the functions this file needs are bound, before any student code runs.
+Run by the supervisor as ``python -m autograder._child``, confined to its working folder (the
+current directory), which the grader filled with ``config.json``, ``code.json`` (the student's
+graded code and the reference code of the helpers this function may use, never of the function
+itself) and the probe inputs. It never sees the notebook, the solutions or the reference outputs.
+Everything it writes is plain data (see ``wire``); the grader decides the verdicts. Trusted
+modules are imported, and the functions this file needs are bound, before any student code runs.
 """
 
 from __future__ import annotations
@@ -12,30 +15,26 @@ import sys
 from pathlib import Path
 
 
-def main(config_path: str) -> None:
-    from autograder import notebook, runtime, wire
+def main() -> None:
+    from autograder import runtime, wire
     from autograder.assignments import get_assignment
+    from autograder.notebook import Statement
 
-    config = json.loads(Path(config_path).read_text())
-    work = Path(config["workdir"])
+    work = Path.cwd()
     save, load, dumps, describe = wire.save, wire.load, json.dumps, runtime.describe_exception
     write_text = Path.write_text
 
-    assignment = get_assignment(config["assignment"])
-    spec = assignment.function(config["function"])
-    reference = runtime.load_reference(assignment) if spec.uses else {}
-    probe_names = json.loads((work / "probes.json").read_text())
+    config = json.loads((work / "config.json").read_text())
+    code = json.loads((work / "code.json").read_text())
+    spec = get_assignment(config["assignment"]).function(config["function"])
 
-    solution_nb = runtime.solution_notebook(assignment.id)
-    student_nb = notebook.read_notebook(Path(config["notebook"]))
-    statements = notebook.definitions(student_nb, runtime.solution_ids(solution_nb, assignment))
-
-    namespace, problems = runtime.build_namespace(statements, "student")
-    write_text(work / "load.json", dumps(problems))
+    helpers, helper_problems = runtime.build_namespace([Statement(**s) for s in code["helpers"]], "reference")
+    namespace, problems = runtime.build_namespace([Statement(**s) for s in code["student"]], "student")
+    write_text(work / "load.json", dumps(problems + [f"(grader) {p}" for p in helper_problems]))
     for name in spec.uses:  # grade this function alone: its graded helpers are the reference's
-        namespace[name] = reference[name]
+        namespace[name] = helpers[name]
 
-    for i, probe in enumerate(probe_names):
+    for i in range(config["probes"]):
         kwargs = load(work / f"in_{i}")
         try:
             result = spec.driver(namespace, spec.name, kwargs)
@@ -51,4 +50,4 @@ def main(config_path: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main()

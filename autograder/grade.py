@@ -7,7 +7,7 @@ import json
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -70,60 +70,83 @@ def reference_runner(spec: GradedFunction, reference: Namespace):
     return run
 
 
+class SandboxUnavailable(Exception):
+    """Strict grading was asked for, and this machine cannot confine the graded code fully."""
+
+
+def sandbox_problems(path: Path) -> list[str]:
+    """Why the graded code would not be fully confined here (empty when it would be)."""
+    level = sandbox.status()
+    problems = [] if level.full else [level.describe()]
+    return problems + sandbox.exposed([runtime.REPO / "solutions", Path(path).resolve().parent])
+
+
 def grade(path: Path, assignment_id: str | None = None, workers: int = 2,
-          only: set[str] | None = None) -> Report:
+          only: set[str] | None = None, strict: bool = False) -> Report:
     """Grade ``path`` (all functions, or the ``only`` ones).
 
-    Raises NotebookError (unreadable) or KeyError (unknown assignment).
+    Raises NotebookError (unreadable), KeyError (unknown assignment), or SandboxUnavailable when
+    ``strict`` and the graded code could not be fully confined.
     """
     path = Path(path)
     nb = notebook.read_notebook(path)
     assignment_id = assignment_id or infer_assignment(path, nb)
     assignment = get_assignment(assignment_id)
+    if strict and (problems := sandbox_problems(path)):
+        raise SandboxUnavailable("; ".join(problems))
     reference = runtime.load_reference(assignment)
-    points = notebook.points(runtime.solution_notebook(assignment.id))
+    solution_nb = runtime.solution_notebook(assignment.id)
+    points = notebook.points(solution_nb)
+    graded = runtime.solution_ids(solution_nb, assignment)
+    # The child gets code, never paths: the student's graded definitions, extracted here.
+    student = notebook.definitions(nb, graded)
+    solution = notebook.definitions(solution_nb, graded)
 
     def one(spec: GradedFunction) -> FunctionResult:
         probes = probes_for(assignment, spec, reference)
         ref = reference_runner(spec, reference)
         expected = [ref(p.kwargs) for p in probes]
-        attempts, notes = _run_sandboxed(path, assignment, spec, probes)
+        helpers = notebook.helper_code(solution, spec.uses, graded, exclude=spec.name)
+        attempts, notes = _run_sandboxed(assignment, spec, probes, {"student": student, "helpers": helpers})
         messages = judge(spec, probes, expected, attempts, ref)
         if messages:
             messages += notes
         max_score = points.get(spec.name, 0.0)
         return FunctionResult(spec.name, 0.0 if messages else max_score, max_score, messages)
 
+    sandbox.status()  # decided once, before the worker threads start (it may fork)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(one, [f for f in assignment.functions if only is None or f.name in only]))
     return Report(assignment.id, results)
 
 
-def _run_sandboxed(path: Path, assignment: Assignment, spec: GradedFunction,
-                   probes: list[Probe]) -> tuple[list[Attempt], list[str]]:
+def _run_sandboxed(assignment: Assignment, spec: GradedFunction, probes: list[Probe],
+                   code: dict[str, list[notebook.Statement]]) -> tuple[list[Attempt], list[str]]:
     """Call the student's function on every probe in a sandbox; (attempts, extra notes)."""
     with tempfile.TemporaryDirectory(prefix=f"grade-{spec.name}-") as tmp:
-        work = Path(tmp)
+        box = Path(tmp)
+        work = box / "work"
+        work.mkdir()
         for i, probe in enumerate(probes):
             wire.save(work / f"in_{i}", probe.kwargs)
-        (work / "probes.json").write_text(json.dumps([p.name for p in probes]))
-        config = {"assignment": assignment.id, "function": spec.name,
-                  "notebook": str(path.resolve()), "workdir": str(work)}
-        (work / "config.json").write_text(json.dumps(config))
-        outcome = sandbox.run([sys.executable, "-m", "autograder._child", str(work / "config.json")],
-                              seconds=assignment.seconds_per_function, memory_mb=assignment.memory_mb,
-                              workdir=work)
+        (work / "code.json").write_text(json.dumps({k: [asdict(s) for s in v] for k, v in code.items()}))
+        (work / "config.json").write_text(json.dumps({"assignment": assignment.id, "function": spec.name,
+                                                      "probes": len(probes)}))
+        outcome = sandbox.run([sys.executable, "-m", "autograder._child"],
+                              seconds=assignment.seconds_per_function, memory_mb=assignment.memory_mb, box=box)
+        if outcome.setup_error:
+            return [Attempt(False, error=outcome.setup_error, process_ended=True)] * len(probes), []
         notes = _load_problems(work)
         attempts: list[Attempt] = []
         for i in range(len(probes)):
             try:
-                status = json.loads((work / f"status_{i}.json").read_text())
+                status = json.loads(wire.read_regular(work / f"status_{i}.json"))
                 value = wire.load(work / f"out_{i}")
-            except (OSError, ValueError, KeyError):
+            except Exception:  # noqa: BLE001 - missing, or forged by the student's code: either way no result
                 attempts.append(Attempt(False, error=_ended_early(outcome, assignment), process_ended=True))
                 continue
             ok = bool(status.get("ok")) if isinstance(status, dict) else False
-            error = str(status.get("error", "")) if isinstance(status, dict) else "unreadable status"
+            error = str(status.get("error", ""))[:400] if isinstance(status, dict) else "unreadable status"
             if error.startswith("MemoryError"):
                 error = f"MemoryError: it ran out of memory (the limit is {assignment.memory_mb} MB)"
             attempts.append(Attempt(ok, value if ok else None, f"raised {error}"))
@@ -141,8 +164,8 @@ def _ended_early(outcome: sandbox.Outcome, assignment: Assignment) -> str:
 
 def _load_problems(work: Path) -> list[str]:
     try:
-        problems = json.loads((work / "load.json").read_text())
-    except (OSError, ValueError):
+        problems = json.loads(wire.read_regular(work / "load.json"))
+    except Exception:  # noqa: BLE001 - missing or forged
         return []
     if not isinstance(problems, list):
         return []

@@ -109,3 +109,28 @@ def definitions(nb: dict, solution_ids: set[str]) -> list[Statement]:
 def _strip_magics(source: str) -> str:
     """Drop IPython magics and shell escapes, which are not Python."""
     return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+
+
+def helper_code(statements: list[Statement], helpers: tuple[str, ...], graded: set[str], exclude: str) -> list[Statement]:
+    """The reference code a function needs for its graded ``helpers``, and nothing more.
+
+    ``statements`` are the solution notebook's (setup and solution cells). The result keeps the
+    setup statements, the helpers' own cells, and the cells of graded functions those helpers call
+    in turn, but never the cell of ``exclude`` (the function being graded) nor any other.
+    """
+    cells: dict[str, list[Statement]] = {}
+    for stmt in statements:
+        cells.setdefault(stmt.cell, []).append(stmt)
+    needed: set[str] = set()
+    todo = [h for h in helpers if h != exclude]
+    while todo:
+        name = todo.pop()
+        if name in needed or name == exclude or name not in cells:
+            continue
+        needed.add(name)
+        todo += sorted(_names_used(cells[name]) & graded)
+    return [s for s in statements if s.cell.startswith("setup") or s.cell in needed]
+
+
+def _names_used(statements: list[Statement]) -> set[str]:
+    return {node.id for stmt in statements for node in ast.walk(ast.parse(stmt.source)) if isinstance(node, ast.Name)}

@@ -8,8 +8,13 @@ by its type name, so nothing the student defines can run in the grader's process
 
 from __future__ import annotations
 
+import io
 import json
+import math
+import os
+import stat
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +83,8 @@ def unpack(schema: dict, arrays: dict[str, np.ndarray]) -> Any:
     """Inverse of :func:`pack`. Opaque values come back as :class:`Opaque` markers."""
     t = schema["t"]
     if t in ("bool", "int", "str", "NoneType"):
+        if type(schema["v"]).__name__ != t:  # a forged schema: "int" holding a list, say
+            raise ValueError(f"a {t} that holds a {type(schema['v']).__name__}")
         return schema["v"]
     if t == "float":
         return float(schema["v"])
@@ -110,8 +117,49 @@ def save(path: Path, value: Any) -> None:
 
 
 def load(path: Path) -> Any:
-    """Read a value written by :func:`save` without unpickling anything."""
-    schema = json.loads(path.with_suffix(".json").read_text())
-    with np.load(path.with_suffix(".npz"), allow_pickle=False) as npz:
-        arrays = {k: npz[k] for k in npz.files}
-    return unpack(schema, arrays)
+    """Read a value written by :func:`save`, trusting nothing about the files.
+
+    They may come from a process that ran student code: each must be a regular file (not a link,
+    a FIFO or a device) within a size cap, and the arrays are parsed here from their headers, so a
+    forged file can neither unpickle anything, nor inflate (no compression is accepted), nor claim
+    more memory than it holds. Raises ValueError (or OSError) on anything else.
+    """
+    schema = json.loads(read_regular(path.with_suffix(".json")))
+    return unpack(schema, _read_npz(read_regular(path.with_suffix(".npz"), MAX_ARRAY_BYTES)))
+
+
+MAX_SCHEMA_BYTES = 16 * 2**20
+MAX_ARRAY_BYTES = 512 * 2**20
+
+
+def read_regular(path: Path, limit: int = MAX_SCHEMA_BYTES) -> bytes:
+    """The bytes of ``path`` if it is a regular file of at most ``limit`` bytes (links are not followed)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            raise ValueError(f"{path.name} is not a regular file of at most {limit} bytes")
+        return f.read(limit)
+
+
+def _read_npz(data: bytes) -> dict[str, np.ndarray]:
+    arrays = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for info in archive.infolist():
+            if info.compress_type != zipfile.ZIP_STORED or not info.filename.endswith(".npy"):
+                raise ValueError(f"unexpected member {info.filename[:40]!r}")
+            with archive.open(info) as member:
+                version = np.lib.format.read_magic(member)
+                if version not in ((1, 0), (2, 0)):
+                    raise ValueError(f"unsupported .npy version {version}")
+                read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+                    np.lib.format.read_array_header_2_0
+                shape, fortran, dtype = read_header(member)
+                if dtype.hasobject or dtype.kind not in "biuf":
+                    raise ValueError(f"unexpected dtype {dtype}")
+                nbytes = math.prod(shape) * dtype.itemsize
+                raw = member.read(nbytes) if nbytes <= info.file_size else b""
+                if len(raw) != nbytes:
+                    raise ValueError(f"{info.filename[:40]!r} holds fewer bytes than its shape {shape} needs")
+                arrays[info.filename[:-4]] = np.frombuffer(raw, dtype).reshape(shape, order="F" if fortran else "C")
+    return arrays

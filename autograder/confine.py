@@ -1,0 +1,255 @@
+"""Kernel-enforced confinement of the process that runs a learner's code.
+
+Threat model
+------------
+The graded code is hostile. It may have read this package's source and may try to reach the
+reference (the solution notebooks, or the reference code in memory), other submissions, the
+grader's result files, the grader's own source (to change later gradings), the network, or other
+processes. Anything done in Python inside that process (audit hooks, a patched ``open``) can be
+undone by the same process, so nothing here relies on it. What the kernel enforces:
+
+* **Landlock** (Linux 5.13+; no privileges needed), applied in the child between ``fork`` and
+  ``exec``, so that the interpreter itself starts confined and every descendant inherits it:
+
+  - files: read (and execute) only the Python installation, its site-packages, the system
+    libraries, and the course packages the child imports; read and write only its own working
+    folder, where it may create regular files and folders but no symlinks, FIFOs, sockets or
+    device nodes. Everything else, the repository's ``solutions/`` and the submission's own
+    folder included, cannot be opened at all (``PermissionError``).
+  - TCP (ABI 4+): no ``bind`` and no ``connect``, on any address.
+  - scopes (ABI 6+): no signals to processes outside the sandbox, and no connection to abstract
+    UNIX sockets created outside it.
+  - Landlock also forbids ``ptrace`` (and so ``/proc/PID/mem``) of processes outside the sandbox.
+
+* **As root** (Gradescope runs its autograder as root) Landlock alone would leave what a
+  capability grants beyond file access: loading a kernel module from the working folder, raising
+  hard resource limits, raw sockets, rebooting. So the child also
+
+  - enters a new, empty network namespace (no interface but a down loopback), which removes UDP,
+    raw sockets and every other protocol that Landlock does not cover, and a new IPC namespace;
+  - drops every capability, from its bounding set too, so that ``exec`` cannot give any back.
+
+  It keeps uid 0: switching to an unprivileged uid would add nothing that Landlock's scopes do not
+  already give (signals, ptrace, abstract sockets), and it would fail wherever the Python
+  installation lives under a private home folder, as it does on pyenv installs.
+
+What stays open, by design: the child can read the course packages (``autograder``, ``seqmodels``:
+public code, no answers) and the reference code of the graded helpers it is handed for the function
+under test (never that function's own reference). It can use CPU and memory up to the limits the
+supervisor sets, and write up to ``RLIMIT_FSIZE`` into its own folder. Without a network namespace
+(not root, or root in a container without ``CAP_SYS_ADMIN``) UDP is not confined.
+
+Where Landlock is missing (macOS, Windows, Linux before 5.13, or a container whose seccomp profile
+blocks it), :func:`status` says so and grading runs with the reduced sandbox: its own process,
+time and memory limits, but no file or network confinement.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Syscall numbers are the same on every architecture (they were added after the tables were unified).
+_SYS_CREATE_RULESET, _SYS_ADD_RULE, _SYS_RESTRICT_SELF = 444, 445, 446
+_CREATE_RULESET_VERSION = 1
+_RULE_PATH_BENEATH, _RULE_NET_PORT = 1, 2
+
+# Filesystem rights, by the ABI version that introduced them.
+FS_EXECUTE, FS_WRITE_FILE, FS_READ_FILE, FS_READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
+FS_REMOVE_DIR, FS_REMOVE_FILE, FS_MAKE_CHAR, FS_MAKE_DIR = 1 << 4, 1 << 5, 1 << 6, 1 << 7
+FS_MAKE_REG, FS_MAKE_SOCK, FS_MAKE_FIFO, FS_MAKE_BLOCK, FS_MAKE_SYM = 1 << 8, 1 << 9, 1 << 10, 1 << 11, 1 << 12
+FS_REFER, FS_TRUNCATE, FS_IOCTL_DEV = 1 << 13, 1 << 14, 1 << 15
+_FS_BY_ABI = {1: (1 << 13) - 1, 2: (1 << 14) - 1, 3: (1 << 15) - 1, 4: (1 << 15) - 1, 5: (1 << 16) - 1}
+NET_BIND_TCP, NET_CONNECT_TCP = 1 << 0, 1 << 1
+SCOPE_ABSTRACT_UNIX_SOCKET, SCOPE_SIGNAL = 1 << 0, 1 << 1
+
+READ = FS_READ_FILE | FS_READ_DIR | FS_EXECUTE
+WRITE = READ | FS_WRITE_FILE | FS_TRUNCATE | FS_MAKE_REG | FS_MAKE_DIR | FS_REMOVE_FILE | FS_REMOVE_DIR
+_FILE_ONLY = FS_EXECUTE | FS_WRITE_FILE | FS_READ_FILE | FS_TRUNCATE | FS_IOCTL_DEV  # rights a file rule may carry
+
+_PR_SET_NO_NEW_PRIVS, _PR_CAPBSET_DROP, _PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL = 38, 24, 47, 4
+_CLONE_NEWIPC, _CLONE_NEWNET = 0x08000000, 0x40000000
+_CAPABILITY_VERSION_3 = 0x20080522
+
+_libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+
+
+class _RulesetAttr(ctypes.Structure):
+    _fields_ = [("handled_access_fs", ctypes.c_uint64), ("handled_access_net", ctypes.c_uint64),
+                ("scoped", ctypes.c_uint64)]
+
+
+class _PathBeneathAttr(ctypes.Structure):
+    _pack_ = 1  # the kernel's struct is __attribute__((packed)): 12 bytes
+    _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+
+class _NetPortAttr(ctypes.Structure):
+    _fields_ = [("allowed_access", ctypes.c_uint64), ("port", ctypes.c_uint64)]
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+class ConfinementError(OSError):
+    """The kernel refused to set up the confinement."""
+
+
+def _check(result: int, what: str) -> int:
+    if result < 0:
+        err = ctypes.get_errno()
+        raise ConfinementError(err, f"{what}: {os.strerror(err)}")
+    return result
+
+
+def landlock_abi() -> int:
+    """The Landlock ABI version the kernel offers, or 0 where there is none."""
+    if _libc is None:
+        return 0
+    abi = _libc.syscall(_SYS_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(_CREATE_RULESET_VERSION))
+    return max(abi, 0)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What the confined process may touch. Paths that do not exist are skipped."""
+
+    read: tuple[Path, ...]  # folders (or files) to read and execute from
+    write: tuple[Path, ...]  # folders to read, write, create and delete in
+    devices: tuple[Path, ...] = (Path("/dev/null"), Path("/dev/zero"), Path("/dev/urandom"), Path("/dev/random"))
+
+
+@dataclass(frozen=True)
+class Status:
+    """Which layers of confinement this machine gives the grader's children."""
+
+    landlock_abi: int
+    root: bool  # drop every capability
+    netns: bool  # enter new network and IPC namespaces
+    layers: tuple[str, ...] = field(default=())
+    missing: tuple[str, ...] = field(default=())
+
+    @property
+    def full(self) -> bool:
+        """Files and the network are both confined by the kernel."""
+        return self.landlock_abi >= 1 and not any(m.startswith(("files", "TCP")) for m in self.missing)
+
+    def describe(self) -> str:
+        text = "sandbox: " + (", ".join(self.layers) or "own process, time and memory limits only")
+        return text + ("" if not self.missing else "; not confined: " + ", ".join(self.missing))
+
+
+def status() -> Status:
+    """What :func:`confine_self` will be able to do on this machine (cheap: no process is started)."""
+    abi, root = landlock_abi(), _is_root()
+    layers, missing = [], []
+    if abi >= 1:
+        layers.append(f"Landlock ABI {abi} (files)")
+    else:
+        missing.append("files (no Landlock: " + ("kernel before 5.13, or blocked" if _libc else sys.platform) + ")")
+    netns = root and _can_unshare_network()
+    if abi >= 4:
+        layers.append("TCP bind/connect denied")
+    elif not netns:
+        missing.append("TCP (Landlock ABI 4 needed)")
+    if abi >= 6:
+        layers.append("signals and abstract sockets scoped")
+    else:
+        missing.append("signals to other processes (Landlock ABI 6 needed)")
+    if netns:
+        layers.append("empty network namespace")
+    elif abi >= 1:
+        missing.append("UDP (needs root for a network namespace)")
+    if root:
+        layers.append("all capabilities dropped")
+    return Status(abi, root, netns, tuple(layers), tuple(missing))
+
+
+def _is_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def _can_unshare_network() -> bool:
+    """Root may still lack CAP_SYS_ADMIN (a container); ask the kernel in a throwaway child."""
+    if _libc is None:
+        return False
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0 if _libc.unshare(_CLONE_NEWNET) == 0 else 1)
+    _, code = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(code) == 0
+
+
+def build_ruleset(policy: Policy, abi: int) -> int:
+    """A Landlock ruleset fd that allows only ``policy`` (built in the trusted parent, before fork)."""
+    handled_fs = _FS_BY_ABI[min(abi, 5)]
+    attr = _RulesetAttr(handled_fs, NET_BIND_TCP | NET_CONNECT_TCP if abi >= 4 else 0,
+                        SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL if abi >= 6 else 0)
+    size = 24 if abi >= 6 else 16 if abi >= 4 else 8  # older kernels reject fields they do not know
+    fd = _check(_libc.syscall(_SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0)),
+                "landlock_create_ruleset")
+    try:
+        for paths, access in ((policy.read, READ), (policy.write, WRITE),
+                              (policy.devices, FS_READ_FILE | FS_WRITE_FILE)):
+            for path in paths:
+                _add_path_rule(fd, path, access & handled_fs)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd  # no net-port rule is added: every TCP bind and connect is denied
+
+
+def _add_path_rule(ruleset_fd: int, path: Path, access: int) -> None:
+    try:
+        target = os.open(path, os.O_PATH | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return
+    try:
+        if not os.path.isdir(path):
+            access &= _FILE_ONLY
+        rule = _PathBeneathAttr(access, target)
+        _check(_libc.syscall(_SYS_ADD_RULE, ruleset_fd, _RULE_PATH_BENEATH, ctypes.byref(rule), ctypes.c_uint32(0)),
+               f"landlock_add_rule({path})")
+    finally:
+        os.close(target)
+
+
+def confine_self(ruleset_fd: int | None, new_namespaces: bool, drop_capabilities: bool) -> None:
+    """Enter the sandbox: call in the child between fork and exec (``preexec_fn``).
+
+    The order matters: the namespaces need CAP_SYS_ADMIN, so they come before the capabilities
+    are dropped; no_new_privs comes before Landlock, which requires it.
+    """
+    if new_namespaces:
+        _check(_libc.unshare(_CLONE_NEWNET | _CLONE_NEWIPC), "unshare")
+    _check(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")
+    if ruleset_fd is not None:
+        _check(_libc.syscall(_SYS_RESTRICT_SELF, ruleset_fd, ctypes.c_uint32(0)), "landlock_restrict_self")
+    if drop_capabilities:
+        _drop_capabilities()
+
+
+def _last_capability() -> int:
+    try:
+        return int(Path("/proc/sys/kernel/cap_last_cap").read_text())
+    except (OSError, ValueError):
+        return 63  # dropping a capability the kernel does not know fails, so this is only a fallback
+
+
+_LAST_CAP = _last_capability()  # read now: the confined child can no longer read /proc
+
+
+def _drop_capabilities() -> None:
+    for cap in range(_LAST_CAP + 1):
+        _check(_libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0), "prctl(CAPBSET_DROP)")
+    _libc.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)  # fails harmlessly before Linux 4.3
+    header, data = _CapHeader(_CAPABILITY_VERSION_3, 0), (_CapData * 2)()
+    _check(_libc.capset(ctypes.byref(header), data), "capset")
