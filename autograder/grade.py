@@ -74,15 +74,19 @@ class SandboxUnavailable(Exception):
     """Strict grading was asked for, and this machine cannot confine the graded code fully."""
 
 
-def sandbox_problems(path: Path) -> list[str]:
-    """Why the graded code would not be fully confined here (empty when it would be)."""
+def sandbox_problems(path: Path, protected: list[Path] = ()) -> list[str]:
+    """Why the graded code would not be fully confined here (empty when it would be).
+
+    The solutions, the submission's folder and the ``protected`` ones (where results go) must lie
+    outside everything the sandbox lets the graded code read.
+    """
     level = sandbox.status()
     problems = [] if level.full else [level.describe()]
-    return problems + sandbox.exposed([runtime.REPO / "solutions", Path(path).resolve().parent])
+    return problems + sandbox.exposed([runtime.REPO / "solutions", Path(path).resolve().parent, *protected])
 
 
 def grade(path: Path, assignment_id: str | None = None, workers: int = 2,
-          only: set[str] | None = None, strict: bool = False) -> Report:
+          only: set[str] | None = None, strict: bool = False, protected: list[Path] = ()) -> Report:
     """Grade ``path`` (all functions, or the ``only`` ones).
 
     Raises NotebookError (unreadable), KeyError (unknown assignment), or SandboxUnavailable when
@@ -92,7 +96,7 @@ def grade(path: Path, assignment_id: str | None = None, workers: int = 2,
     nb = notebook.read_notebook(path)
     assignment_id = assignment_id or infer_assignment(path, nb)
     assignment = get_assignment(assignment_id)
-    if strict and (problems := sandbox_problems(path)):
+    if strict and (problems := sandbox_problems(path, protected)):
         raise SandboxUnavailable("; ".join(problems))
     reference = runtime.load_reference(assignment)
     solution_nb = runtime.solution_notebook(assignment.id)
