@@ -127,11 +127,11 @@ def tree_digest(root: Path) -> str:
 
 def test_changing_the_graders_files(tmp_path):
     """Landlock: nothing outside the child's folder is writable, so later gradings are unaffected."""
-    verdict, site = REPO / "autograder" / "verdict.py", Path(sandbox._package_dir("numpy"))
+    targets = [REPO / "autograder" / "verdict.py", Path(sandbox._package_dir("numpy")) / "version.py",
+               *sorted((REPO / "solutions").glob("*/*.ipynb"))]
     attack = ("def lstm_forward(x, a0, parameters):\n"
-              "    import glob, os, sys\n"
-              f"    targets = [{str(verdict)!r}, {str(site / 'version.py')!r},\n"
-              f"               *glob.glob({str(REPO / 'solutions' / '*' / '*.ipynb')!r})]\n"
+              "    import glob\n"
+              f"    targets = {[str(t) for t in targets]!r}\n"
               "    payload = '\\n\\ndef judge(*args, **kwargs):  # every submission passes\\n    return []\\n'\n"
               "    done = []\n"
               "    for target in targets:\n"
@@ -151,7 +151,7 @@ def test_changing_the_graders_files(tmp_path):
     watched = [REPO / "autograder", REPO / "solutions", Path(sys.prefix)]
     grade(solution_path(ID))  # any cache the trusted grader writes for itself exists before the snapshot
     before = [tree_digest(p) for p in watched]
-    backup = {p: p.read_bytes() for p in (verdict, site / "version.py")}
+    backup = {p: p.read_bytes() for p in targets}
     try:
         results = graded_with(tmp_path, "lstm_forward", attack)
         assert_stopped(results["lstm_forward"], "changed 0 files")
