@@ -28,9 +28,6 @@ def main(argv: list[str] | None = None) -> int:
     from autograder.grade import SandboxUnavailable, grade, sandbox_problems
     from autograder.report import table, write_json
 
-    if not args.strict and (problems := sandbox_problems(args.notebook)):
-        print(f"warning: reduced sandbox ({'; '.join(problems)}); fine for your own notebook, "
-              "use --strict to refuse", file=sys.stderr)
     protected = [args.json.resolve().parent] if args.json else []
     try:
         report = grade(args.notebook, args.assignment, strict=args.strict, protected=protected)
@@ -45,6 +42,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: unknown assignment {name!r}; use --assignment with one of: {', '.join(known_ids())}",
               file=sys.stderr)
         return 2
+    if problems := sandbox_problems(args.notebook, protected):  # only reached without --strict
+        print(f"warning: reduced sandbox ({'; '.join(problems)}); fine for your own notebook, "
+              "use --strict to refuse", file=sys.stderr)
     print(table(report))
     if args.json:
         write_json(report, args.json)

@@ -228,6 +228,8 @@ def confine_self(ruleset_fd: int | None, new_namespaces: bool, drop_capabilities
     The order matters: the namespaces need CAP_SYS_ADMIN, so they come before the capabilities
     are dropped; no_new_privs comes before Landlock, which requires it.
     """
+    if _libc is None:
+        return  # not Linux: none of these layers exists (status() reports the sandbox as reduced)
     if new_namespaces:
         _check(_libc.unshare(_CLONE_NEWNET | _CLONE_NEWIPC), "unshare")
     _check(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")

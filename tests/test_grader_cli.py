@@ -5,7 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
+import pytest
+
+from autograder import cli, confine, sandbox
+from autograder.grade import SandboxUnavailable, grade
 from autograder.runtime import REPO
 
 ID = "rnn_step_by_step"
@@ -63,3 +68,34 @@ def test_unusable_input_exits_2_with_one_line(tmp_path):
         result = run("grade", str(path), *extra)
         assert result.returncode == 2, (path, result.stdout, result.stderr)
         assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+REDUCED = confine.Status(landlock_abi=0, root=False, netns=False, missing=("files (no Landlock: test)",))
+
+
+def in_process(argv: list[str], capsys) -> tuple[int, str, str]:
+    code = cli.main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_without_landlock_a_learner_still_gets_a_grade_and_one_warning(monkeypatch, capsys):
+    monkeypatch.setattr(sandbox, "status", lambda: REDUCED)
+    code, out, err = in_process(["grade", str(REPO / "solutions" / ID / f"{ID}.ipynb")], capsys)
+    assert code == 0 and "total                  100    100" in out
+    assert len(err.splitlines()) == 1 and err.startswith("warning: reduced sandbox") and "--strict" in err
+
+
+def test_strict_refuses_without_landlock(monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr(sandbox, "status", lambda: REDUCED)
+    out = tmp_path / "results.json"
+    code, printed, err = in_process(["grade", str(REPO / "solutions" / ID / f"{ID}.ipynb"), "--strict",
+                                     "--json", str(out)], capsys)
+    assert code == 2 and printed == "" and not out.exists()
+    assert len(err.splitlines()) == 1 and "--strict" in err and "no Landlock" in err
+
+
+def test_strict_refuses_when_the_sandbox_could_read_a_protected_folder():
+    """Results written inside the Python installation would be readable by the graded code."""
+    with pytest.raises(SandboxUnavailable, match="lies inside"):
+        grade(REPO / "solutions" / ID / f"{ID}.ipynb", strict=True, protected=[Path(sys.prefix) / "results"])
