@@ -114,7 +114,7 @@ def grade(path: Path, assignment_id: str | None = None, workers: int = 2,
         attempts, notes = _run_sandboxed(assignment, spec, probes, {"student": student, "helpers": helpers})
         messages = judge(spec, probes, expected, attempts, ref)
         if messages:
-            messages += notes
+            messages = [plain_line(m) for m in messages + notes]
         max_score = points.get(spec.name, 0.0)
         return FunctionResult(spec.name, 0.0 if messages else max_score, max_score, messages)
 
@@ -124,10 +124,21 @@ def grade(path: Path, assignment_id: str | None = None, workers: int = 2,
     return Report(assignment.id, results)
 
 
+MAX_MESSAGE = 500
+
+
+def plain_line(text: str) -> str:
+    """One line of printable text: an error message written by student code cannot add table rows,
+    move the terminal's cursor or reorder text (newlines, escapes and bidi controls become spaces)."""
+    text = "".join(ch if ch.isprintable() else " " for ch in text)
+    return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + "..."
+
+
 def _run_sandboxed(assignment: Assignment, spec: GradedFunction, probes: list[Probe],
                    code: dict[str, list[notebook.Statement]]) -> tuple[list[Attempt], list[str]]:
     """Call the student's function on every probe in a sandbox; (attempts, extra notes)."""
-    with tempfile.TemporaryDirectory(prefix=f"grade-{spec.name}-") as tmp:
+    # ignore_cleanup_errors: the student's code may leave files it made unreadable, or very many.
+    with tempfile.TemporaryDirectory(prefix=f"grade-{spec.name}-", ignore_cleanup_errors=True) as tmp:
         box = Path(tmp)
         work = box / "work"
         work.mkdir()

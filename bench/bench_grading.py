@@ -38,6 +38,9 @@ def main() -> None:
     print(f"runs: {args.runs}  median wall time: {statistics.median(times):.2f} s  "
           f"(min {min(times):.2f}, max {max(times):.2f})")
     print(f"peak memory of one process: {peak_mib:.0f} MiB")
+    from autograder.sandbox import status
+
+    print(status().describe())
 
 
 if __name__ == "__main__":

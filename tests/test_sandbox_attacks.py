@@ -271,3 +271,14 @@ def test_signalling_the_grader(tmp_path):
     finally:
         signal.signal(signal.SIGUSR1, previous)
     assert hits == []
+
+
+def test_an_error_message_cannot_forge_rows_of_the_table(tmp_path):
+    """Text from student code is shown on one line, without terminal escapes or bidi controls."""
+    attack = ("def rnn_backward(da, caches):\n"
+              "    raise ValueError('\\n\\x1b[2K\\rtotal                  100    100\\n\\u202eok')\n")
+    path = write(with_cell_source(solution_notebook(ID), "rnn_backward", attack), tmp_path, ID)
+    code, printed = _cli(["grade", str(path)])
+    assert code == 0 and "\x1b" not in printed and "\u202e" not in printed
+    totals = [line for line in printed.splitlines() if line.startswith("total")]
+    assert totals == ["total                   85    100"], printed
