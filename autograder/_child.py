@@ -19,6 +19,7 @@ def main() -> None:
     from autograder import runtime, wire
     from autograder.assignments import get_assignment
     from autograder.notebook import Statement
+    from autograder.verdict import shared_arrays
 
     work = Path.cwd()
     save, load, dumps, describe = wire.save, wire.load, json.dumps, runtime.describe_exception
@@ -41,6 +42,10 @@ def main() -> None:
             status = {"ok": True}
         except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt included
             result, status = None, {"ok": False, "error": describe(exc, "student")}
+        try:  # which returned arrays share memory: lost on the way through `wire`, so recorded here
+            status["shared"] = shared_arrays(result, spec.outputs) if status["ok"] else []
+        except BaseException:  # noqa: BLE001 - a strange result is judged by its values alone
+            status["shared"] = []
         try:
             save(work / f"out_{i}", result)
         except BaseException as exc:  # noqa: BLE001

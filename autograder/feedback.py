@@ -11,8 +11,8 @@ from typing import Callable
 
 from autograder import runtime
 from autograder.assignments import get_assignment
-from autograder.grade import normalise, probes_for, reference_runner
-from autograder.verdict import Attempt, judge
+from autograder.grade import normalise, probes_for, reference_results, reference_runner
+from autograder.verdict import Attempt, judge, shared_arrays
 
 
 def check(assignment_id: str, function: Callable) -> None:
@@ -33,7 +33,7 @@ def check(assignment_id: str, function: Callable) -> None:
         for probe in probes:
             try:
                 value = spec.driver(namespace, spec.name, copy.deepcopy(probe.kwargs))
-                attempts.append(Attempt(True, normalise(value)))
+                attempts.append(Attempt(True, normalise(value), shared=tuple(shared_arrays(value, spec.outputs))))
             except NotImplementedError:
                 raise  # an unfinished exercise: stop here, as the notebook expects
             except Exception as exc:  # noqa: BLE001
@@ -42,7 +42,8 @@ def check(assignment_id: str, function: Callable) -> None:
         for name in spec.uses:
             learner_globals.pop(name, None)
         learner_globals.update(saved)
-    messages = judge(spec, probes, [ref(p.kwargs) for p in probes], attempts, ref)
+    expected, clues = reference_results(assignment, spec, reference, probes)
+    messages = judge(spec, probes, expected, attempts, ref, clues)
     if messages:
         raise AssertionError(f"{spec.name}:\n  - " + "\n  - ".join(messages))
     print(f"{spec.name}: passed all {len(probes)} check{'s' if len(probes) > 1 else ''}.")

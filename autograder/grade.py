@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import sys
 import tempfile
+import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -13,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from autograder import notebook, runtime, sandbox, wire
+from autograder import dataflow, notebook, runtime, sandbox, variants, wire
 from autograder.assignments import get_assignment, known_ids
 from autograder.spec import Assignment, GradedFunction, Namespace, Probe
-from autograder.verdict import Attempt, judge
+from autograder.verdict import Attempt, Clues, judge, leaves, shared_arrays
 
 
 @dataclass
@@ -70,6 +73,43 @@ def reference_runner(spec: GradedFunction, reference: Namespace):
     return run
 
 
+VARIANT_SECONDS = 2.0  # how long the search for a one-slip variant may take, per graded function
+
+
+def reference_results(assignment: Assignment, spec: GradedFunction, reference: Namespace,
+                      probes: list[Probe]) -> tuple[list[Any], Clues]:
+    """The reference's result on every probe, and what the shared mistake detectors need."""
+    raw = [spec.driver(reference, spec.name, copy.deepcopy(p.kwargs)) for p in probes]
+    source = runtime.reference_source(assignment.id, spec.name)
+    clues = Clues(reference_shared=[{frozenset(pair) for pair in shared_arrays(r, spec.outputs)} for r in raw],
+                  variants=_variant_results(spec, reference, probes, source, runtime.public_names(assignment.id)),
+                  flow=dataflow.flow_of(source, spec.name, spec.outputs))
+    return [normalise(r) for r in raw], clues
+
+
+def _variant_results(spec: GradedFunction, reference: Namespace, probes: list[Probe], source: str,
+                     public: frozenset[str]):
+    """probe index -> (message, outputs by path) of each one-slip variant of the reference, lazily."""
+    def on_probe(i: int):
+        kwargs = probes[i].kwargs
+        seen = variants.final_locals(reference[spec.name],
+                                     lambda: spec.driver(reference, spec.name, copy.deepcopy(kwargs)))
+        kinds = {name: variants.kind_of(value) for name, value in seen.items()}
+        deadline = time.perf_counter() + VARIANT_SECONDS
+        for variant in variants.variants(source, spec.name, set(public), kinds, spec.labels):
+            if time.perf_counter() > deadline:
+                return
+            try:
+                with warnings.catch_warnings(), np.errstate(all="ignore"):
+                    warnings.simplefilter("ignore")
+                    fn = variants.run_variant(variant, spec.name, reference)
+                    value = normalise(spec.driver({**reference, spec.name: fn}, spec.name, copy.deepcopy(kwargs)))
+            except Exception:  # noqa: BLE001 - most variants fail on shapes: they are simply not this mistake
+                continue
+            yield variant.message, leaves(value, spec.outputs)
+    return on_probe
+
+
 class SandboxUnavailable(Exception):
     """Strict grading was asked for, and this machine cannot confine the graded code fully."""
 
@@ -105,14 +145,15 @@ def grade(path: Path, assignment_id: str | None = None, workers: int = 2,
     # The child gets code, never paths: the student's graded definitions, extracted here.
     student = notebook.definitions(nb, graded)
     solution = notebook.definitions(solution_nb, graded)
+    notebook_only = notebook.names_outside(nb, graded)  # names a graded function may wrongly rely on
 
     def one(spec: GradedFunction) -> FunctionResult:
         probes = probes_for(assignment, spec, reference)
-        ref = reference_runner(spec, reference)
-        expected = [ref(p.kwargs) for p in probes]
+        expected, clues = reference_results(assignment, spec, reference, probes)
         helpers = notebook.helper_code(solution, spec.uses, graded, exclude=spec.name)
-        attempts, notes = _run_sandboxed(assignment, spec, probes, {"student": student, "helpers": helpers})
-        messages = judge(spec, probes, expected, attempts, ref)
+        attempts, notes = _run_sandboxed(assignment, spec, probes, {"student": student, "helpers": helpers},
+                                         notebook_only)
+        messages = judge(spec, probes, expected, attempts, reference_runner(spec, reference), clues)
         if messages:
             messages = [plain_line(m) for m in messages + notes]
         max_score = points.get(spec.name, 0.0)
@@ -135,7 +176,8 @@ def plain_line(text: str) -> str:
 
 
 def _run_sandboxed(assignment: Assignment, spec: GradedFunction, probes: list[Probe],
-                   code: dict[str, list[notebook.Statement]]) -> tuple[list[Attempt], list[str]]:
+                   code: dict[str, list[notebook.Statement]],
+                   notebook_only: dict[str, int]) -> tuple[list[Attempt], list[str]]:
     """Call the student's function on every probe in a sandbox; (attempts, extra notes)."""
     # ignore_cleanup_errors: the student's code may leave files it made unreadable, or very many.
     with tempfile.TemporaryDirectory(prefix=f"grade-{spec.name}-", ignore_cleanup_errors=True) as tmp:
@@ -164,8 +206,28 @@ def _run_sandboxed(assignment: Assignment, spec: GradedFunction, probes: list[Pr
             error = str(status.get("error", ""))[:400] if isinstance(status, dict) else "unreadable status"
             if error.startswith("MemoryError"):
                 error = f"MemoryError: it ran out of memory (the limit is {assignment.memory_mb} MB)"
-            attempts.append(Attempt(ok, value if ok else None, f"raised {error}"))
+            attempts.append(Attempt(ok, value if ok else None, explain_error(f"raised {error}", notebook_only),
+                                    shared=_pairs(status.get("shared") if isinstance(status, dict) else None)))
         return attempts, notes
+
+
+def explain_error(error: str, notebook_only: dict[str, int]) -> str:
+    """Name the mistake behind a NameError for a name that the notebook defines outside the graded cells."""
+    match = re.match(r"raised NameError: name '(\w+)' is not defined", error)
+    if match and match.group(1) in notebook_only:
+        name = match.group(1)
+        return (f"likely mistake: it uses {name}, which your notebook defines only in cell {notebook_only[name]}, "
+                f"outside the graded cells; the grader runs only those, so take {name} from the function's "
+                "arguments instead")
+    return error
+
+
+def _pairs(data: Any) -> tuple[tuple[str, str], ...]:
+    """The child's list of output paths that share memory, as far as it is well formed."""
+    if not isinstance(data, list):
+        return ()
+    return tuple((p, q) for p, q in (x for x in data[:10_000] if isinstance(x, list) and len(x) == 2)
+                 if isinstance(p, str) and isinstance(q, str))
 
 
 def _ended_early(outcome: sandbox.Outcome, assignment: Assignment) -> str:

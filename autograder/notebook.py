@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,3 +135,56 @@ def helper_code(statements: list[Statement], helpers: tuple[str, ...], graded: s
 
 def _names_used(statements: list[Statement]) -> set[str]:
     return {node.id for stmt in statements for node in ast.walk(ast.parse(stmt.source)) if isinstance(node, ast.Name)}
+
+
+def public_names(solution_nb: dict) -> set[str]:
+    """The identifiers a learner sees in the student version: every cell, solution regions and hidden tests removed.
+
+    Messages may use these names (signatures, docstrings, given lines, text) without showing
+    anything of the reference solution.
+    """
+    kept = []
+    for cell in solution_nb["cells"]:
+        hidden = False
+        for line in _source(cell).splitlines():
+            if "### BEGIN SOLUTION" in line or "### BEGIN HIDDEN TESTS" in line:
+                hidden = True
+            elif "### END SOLUTION" in line or "### END HIDDEN TESTS" in line:
+                hidden = False
+            elif not hidden:
+                kept.append(line)
+    return set(re.findall(r"[A-Za-z_]\w*", "\n".join(kept)))
+
+
+def names_outside(nb: dict, graded: set[str]) -> dict[str, int]:
+    """Top-level names bound in code cells that the grader does not run: name -> cell number (from 1).
+
+    A graded function that uses one works in the learner's kernel but not in the grader.
+    """
+    found: dict[str, int] = {}
+    for number, cell in enumerate(nb["cells"], start=1):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        gid = _grade_id(cell) or ""
+        if gid.startswith("setup") or gid in graded:
+            continue
+        try:
+            tree = ast.parse(_strip_magics(_source(cell)))
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            for name in _bound_names(node):
+                found.setdefault(name, number)
+    return found
+
+
+def _bound_names(node: ast.stmt) -> list[str]:
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [node.name]
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return [(a.asname or a.name).split(".")[0] for a in node.names]
+    targets = {ast.Assign: lambda n: n.targets, ast.AnnAssign: lambda n: [n.target], ast.AugAssign: lambda n: [n.target],
+               ast.For: lambda n: [n.target]}.get(type(node))
+    if targets is None:
+        return []
+    return [t.id for target in targets(node) for t in ast.walk(target) if isinstance(t, ast.Name)]

@@ -80,3 +80,19 @@ def _reference(assignment_id: str) -> Namespace:
     if problems:
         raise RuntimeError(f"the solution notebook of {assignment_id} does not load: {problems}")
     return namespace
+
+
+@functools.cache
+def reference_source(assignment_id: str, name: str) -> str:
+    """The source of the solution cell that defines ``name`` (its definitions only), for grader-side analysis."""
+    from autograder.assignments import get_assignment
+
+    nb = solution_notebook(assignment_id)
+    statements = notebook.definitions(nb, solution_ids(nb, get_assignment(assignment_id)))
+    return "\n\n".join(s.source for s in statements if s.cell == name)
+
+
+@functools.cache
+def public_names(assignment_id: str) -> frozenset[str]:
+    """Every identifier the student version of the assignment shows."""
+    return frozenset(notebook.public_names(solution_notebook(assignment_id)))

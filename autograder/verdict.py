@@ -7,11 +7,12 @@ student code, so a student cannot influence a verdict except through the numbers
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from autograder.dataflow import Flow
 from autograder.spec import Context, GradedFunction, Probe
 from autograder.wire import Opaque
 
@@ -26,6 +27,7 @@ class Attempt:
     value: Any = None
     error: str = ""  # a full phrase: "raised ValueError: ..." or "did not finish within 20 s"
     process_ended: bool = False  # the process died, so the same error holds for every probe
+    shared: tuple[tuple[str, str], ...] = ()  # pairs of returned arrays that share memory (output paths)
 
 
 def leaves(value: Any, names: tuple[str, ...]) -> Outputs:
@@ -50,6 +52,28 @@ def leaves(value: Any, names: tuple[str, ...]) -> Outputs:
     else:
         walk(value, names[0] if len(names) == 1 else "the return value")
     return out
+
+
+MAX_SHARED_ARRAYS = 400
+
+
+def shared_arrays(value: Any, names: tuple[str, ...]) -> list[tuple[str, str]]:
+    """Pairs of output paths whose arrays share memory (a view of, or the same array as, another).
+
+    Computed where the value was made (in the sandbox for the learner's, in the grader for the
+    reference's), since sharing does not survive the trip through ``wire``.
+    """
+    arrays = [(p, v) for p, v in leaves(value, names).items() if isinstance(v, np.ndarray)][:MAX_SHARED_ARRAYS]
+    pairs = []
+    for i, (p, a) in enumerate(arrays):
+        for q, b in arrays[i + 1:]:
+            if np.may_share_memory(a, b):
+                try:
+                    if np.shares_memory(a, b, max_work=10_000):
+                        pairs.append((p, q))
+                except np.exceptions.TooHardError:
+                    pass  # unknown: say nothing rather than guess
+    return pairs
 
 
 def describe(v: Any) -> str:
@@ -115,9 +139,21 @@ def leaf_problem(path: str, student: Any, expected: Any, rtol: float) -> tuple[s
     return "values", f"{path} is {student!r:.60}; expected {expected!r:.60}"
 
 
+@dataclass
+class Clues:
+    """What the shared mistake detectors know besides the numbers; every field is optional."""
+
+    reference_shared: list[set[frozenset[str]]] = field(default_factory=list)  # per probe: output paths that
+    # share memory in the reference's own result (legitimately, like a cache holding a_next)
+    variants: Callable[[int], Iterable[tuple[str, Outputs]]] | None = None  # probe index -> (message, outputs)
+    # of each one-slip variant of the reference (see autograder.variants), computed lazily
+    flow: Flow | None = None  # the reference function's data flow, to name the first wrong value
+
+
 def judge(spec: GradedFunction, probes: list[Probe], expected: list[Any], attempts: list[Attempt],
-          reference: Callable[[dict], Any]) -> list[str]:
+          reference: Callable[[dict], Any], clues: Clues | None = None) -> list[str]:
     """All problems found, most informative first; an empty list means the function is right."""
+    clues = clues or Clues()
     messages: list[str] = []
     exp_leaves = [leaves(e, spec.outputs) for e in expected]
 
@@ -167,7 +203,7 @@ def judge(spec: GradedFunction, probes: list[Probe], expected: list[Any], attemp
 
     mistakes = spec.mistakes()
     diagnosed: list[str] = []
-    undiagnosed: list[tuple[str, str]] = []  # (label, hint)
+    undiagnosed: dict[str, str] = {}  # path -> hint
     for path, bad in failing.items():
         first = bad[0]
         if path in wrong_form:
@@ -183,17 +219,127 @@ def judge(spec: GradedFunction, probes: list[Probe], expected: list[Any], attemp
             continue
         good = [p for j, p in enumerate(probes) if j not in bad and p.note and attempts[j].ok]
         hint = f" (right only when {' and when '.join(p.note for p in good)})" if good else ""
-        hint += _time_hint(path, got[first].get(path), exp_leaves[first][path], spec)
-        undiagnosed.append((spec.label(path), hint))
+        undiagnosed[path] = hint + _time_hint(path, got[first].get(path), exp_leaves[first][path], spec)
+    # The shared detectors, most specific first; each names one mistake and takes the outputs it explains.
+    # A one-slip variant may also explain an output of the wrong shape (a_prev where xt is needed).
+    right = [p for p in exp_leaves[0] if p not in failing]
+    for detect in (lambda: _variant(spec, [*undiagnosed, *wrong_form], undiagnosed, failing, got, clues.variants),
+                   lambda: _aliased(spec, undiagnosed, failing, attempts, clues.reference_shared),
+                   lambda: _stays_zero(spec, clues.flow, undiagnosed, failing, got, exp_leaves),
+                   lambda: None if diagnosed else _root_cause(spec, clues.flow, undiagnosed, right)):
+        found = detect() if undiagnosed or wrong_form else None
+        if found:
+            diagnosed.append(found[0])
+            undiagnosed = {p: h for p, h in undiagnosed.items() if p not in found[1]}
     for d in diagnosed:
-        add(f"likely mistake: {d}")
-    if diagnosed and undiagnosed:  # most of these follow from the named mistake: list them briefly
-        add("also wrong: " + ", ".join(name for name, _ in undiagnosed))
+        add(d if d.startswith("the first wrong") else f"likely mistake: {d}")
+    names = [spec.label(p) for p in undiagnosed]
+    if diagnosed and names:  # most of these follow from the named mistake: list them briefly
+        add("also wrong: " + _some(names))
     elif len(undiagnosed) == 1:
-        add(f"{undiagnosed[0][0]} has the right shape but wrong values{undiagnosed[0][1]}")
+        (path, hint), = undiagnosed.items()
+        add(f"{spec.label(path)} has the right shape but wrong values{hint}")
     elif undiagnosed:
-        add("wrong values in: " + "; ".join(name + hint for name, hint in undiagnosed))
-    return messages
+        add("wrong values in: " + "; ".join(spec.label(p) + h for p, h in list(undiagnosed.items())[:4])
+            + (f"; and {len(undiagnosed) - 4} more" if len(undiagnosed) > 4 else ""))
+    # The named mistake first, the evidence (shapes, hints, other outputs) after it.
+    return sorted(messages, key=lambda m: not m.startswith("likely mistake"))
+
+
+Found = tuple[str, list[str]]  # (message, the output paths it explains)
+
+
+def _some(names: list[str], most: int = 3) -> str:
+    """At most ``most`` names, then how many more."""
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
+def _aliased(spec: GradedFunction, undiagnosed: dict[str, str], failing: dict[str, list[int]],
+             attempts: list[Attempt], legit: list[set[frozenset[str]]]) -> Found | None:
+    """Wrong outputs that share memory with another output, where the reference's outputs do not."""
+    hits: list[tuple[str, str]] = []
+    for path in undiagnosed:
+        i = failing[path][0]
+        allowed = legit[i] if i < len(legit) else set()
+        other = next((q if p == path else p for p, q in attempts[i].shared
+                      if path in (p, q) and frozenset((p, q)) not in allowed), None)
+        if other is not None:
+            hits.append((path, other))
+    if not hits:
+        return None
+    (path, other), more = hits[0], len(hits) - 1
+    return (f"{spec.label(path)} shares memory with {spec.label(other)}, so a later write to one changes the other"
+            + (f" ({more} more wrong output{'s' if more > 1 else ''} share memory the same way)" if more else "")
+            + ": store a copy (np.copy) or a new array, not a view or the same array"), [p for p, _ in hits]
+
+
+def _stays_zero(spec: GradedFunction, flow: Flow | None, undiagnosed: dict[str, str], failing: dict[str, list[int]],
+                got: dict[int, Outputs], want: list[Outputs]) -> Found | None:
+    """Outputs that are still all zeros, as they were initialised, where the reference's are not.
+
+    Only outputs that the reference builds up in place (a sum over steps, an array filled step by
+    step) are meant: for any other output, zeros are just wrong values.
+    """
+    zeros = []
+    for path in undiagnosed:
+        if flow is None or flow.variable(path) not in flow.accumulated:
+            continue
+        i = failing[path][0]
+        s, e = got[i].get(path), want[i][path]
+        if isinstance(s, np.ndarray) and isinstance(e, np.ndarray) and s.shape == e.shape and s.size \
+                and not np.any(s) and np.any(e):
+            zeros.append(path)
+    if not zeros:
+        return None
+    names = _some([spec.label(p) for p in zeros])
+    return (f"{names} stay{'s' if len(zeros) == 1 else ''} at {'its' if len(zeros) == 1 else 'their'} initial zeros: "
+            "nothing is ever stored in or added to " + ("it" if len(zeros) == 1 else "them")), zeros
+
+
+def _variant(spec: GradedFunction, paths: list[str], undiagnosed: dict[str, str], failing: dict[str, list[int]],
+             got: dict[int, Outputs], variants: Callable[[int], Iterable[tuple[str, Outputs]]] | None) -> Found | None:
+    """The one-slip variant of the reference that reproduces the most wrong ``paths``, on the first probe where
+    one fails. Its message keeps the hint (which steps are right) of the first output it explains."""
+    if variants is None or not paths:
+        return None
+    i = min(failing[p][0] for p in paths)
+    right = [p for p in got[i] if i not in failing.get(p, ())]
+    paths = [p for p in paths if i in failing[p]]
+    best: Found | None = None
+    for message, outputs in variants(i):
+        explained = [p for p in paths if p in outputs and close(got[i].get(p), outputs[p], 1e-6)]
+        if not explained or not all(p in outputs and close(got[i][p], outputs[p], 1e-6) for p in right):
+            continue  # a slip the learner did not make spoils outputs that they got right
+        if not any(np.any(got[i][p]) for p in explained):
+            continue  # all zeros match too many slips to be evidence of one
+        if best is None or len(explained) > len(best[1]):
+            best = (message.replace("{output}", spec.label(explained[0])) + undiagnosed.get(explained[0], ""),
+                    explained)
+            if len(explained) == len(paths):
+                break
+    return best
+
+
+def _root_cause(spec: GradedFunction, flow: Flow | None, wrong: dict[str, str], right: list[str]) -> Found | None:
+    """Name the value that is wrong first in dependency order, when it spoils several outputs.
+
+    ``wrong`` maps each wrong output to its hint (which steps are right), kept for the first one named.
+    """
+    found = flow.root_cause(list(wrong), right) if flow is not None and len(wrong) > 1 else None
+    if found is None:
+        return None
+    variable, explained = found
+    direct = [p for p in explained if flow.directly(p, variable)]
+    later = [spec.label(p) for p in explained if p not in direct]
+    if not later and not right:
+        return None  # every output is wrong, and all come straight from one value: that says nothing new
+    first = _some([spec.label(p) for p in direct]) + wrong[direct[0]] if direct else ""
+    if variable in spec.labels:
+        follows = f"; {_some(later)} follow{'s' if len(later) == 1 else ''} from it" if later else ""
+        return f"{spec.label(variable)} is wrong: {first} come{'s' if len(direct) == 1 else ''} straight from it" \
+               f"{follows}", explained
+    follows = f"; {_some(later)} follow{'s' if len(later) == 1 else ''} from the same value" if later else ""
+    return f"the first wrong outputs in dependency order: {first}{follows}", explained
 
 
 def _recognise(path: str, bad: list[int], probes: list[Probe], exp_leaves: list[Outputs],

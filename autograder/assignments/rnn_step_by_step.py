@@ -18,6 +18,13 @@ LSTM_CACHE = {"a_next": 0, "c_next": 1, "a_prev": 2, "c_prev": 3, "ft": 4, "it":
 LSTM_LABELS = {"a_next": "a_next", "c_next": "c_next", "a_prev": "a_prev", "c_prev": "c_prev",
                "ft": "the forget gate Γ_f (ft)", "it": "the update gate Γ_u (it)",
                "cct": "the candidate c̃ (cct)", "ot": "the output gate Γ_o (ot)", "xt": "xt"}
+# The reference's intermediate values in the LSTM backward step, so that a message can say which
+# gate's gradient is wrong first.
+LSTM_BACKWARD_LABELS = {"dot": "dΓ_o, the output gate's gradient,", "dcct": "dc̃, the candidate's gradient,",
+                        "dit": "dΓ_u, the update gate's gradient,", "dft": "dΓ_f, the forget gate's gradient,",
+                        "dc": "the gradient reaching c⟨t⟩ (dc_next plus the path through a⟨t⟩)",
+                        "tanh_c": "tanh(c⟨t⟩)", "dconcat": "the gradient of [a⟨t-1⟩; x⟨t⟩]"}
+CARRIED = {"da_prevt": "the da_prev returned by step t+1", "dc_prevt": "the dc_prev returned by step t+1"}
 RNN_LABELS = {"cache[0]": "cache[0] (a_next)", "cache[1]": "cache[1] (a_prev)", "cache[2]": "cache[2] (xt)"}
 
 
@@ -205,11 +212,11 @@ ASSIGNMENT = Assignment(
                        hints={"dba": BIAS_HINT}),
         GradedFunction("rnn_backward", (), rnn_backward_probes,
                        lambda: no_recurrence(["dx", "da0"], RECURRENCE),
-                       uses=("rnn_cell_backward",), time_axis=("dx",), hints={"dba": BIAS_HINT}),
+                       uses=("rnn_cell_backward",), time_axis=("dx",), hints={"dba": BIAS_HINT}, labels=CARRIED),
         GradedFunction("lstm_cell_backward", (), lstm_cell_backward_probes, lstm_cell_backward_mistakes,
-                       hints={k: BIAS_HINT for k in ("dbf", "dbi", "dbc", "dbo")}),
+                       hints={k: BIAS_HINT for k in ("dbf", "dbi", "dbc", "dbo")}, labels=LSTM_BACKWARD_LABELS),
         GradedFunction("lstm_backward", (), lstm_backward_probes,
                        lambda: no_recurrence(["dx", "da0"], RECURRENCE + " (and dc_prev into step t-1)"),
-                       uses=("lstm_cell_backward",), time_axis=("dx",)),
+                       uses=("lstm_cell_backward",), time_axis=("dx",), labels=CARRIED),
     ),
 )
