@@ -98,7 +98,8 @@ def run(argv: list[str], *, seconds: float, memory_mb: int, box: Path) -> Outcom
     supervisor_env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         filter(None, [str(_package_dir("autograder").parent), os.environ.get("PYTHONPATH", "")]))}
     with open(box / "supervisor.log", "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "autograder.sandbox", json.dumps(config), json.dumps(env)],
+        # -S: the supervisor needs only the standard library and this package (on PYTHONPATH), not site-packages.
+        proc = subprocess.Popen([sys.executable, "-S", "-m", "autograder.sandbox", json.dumps(config), json.dumps(env)],
                                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=supervisor_env,
                                 cwd=box, start_new_session=True)
         if not _wait(proc, seconds + 15):  # backstop; the supervisor enforces `seconds` itself
