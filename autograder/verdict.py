@@ -222,8 +222,11 @@ def judge(spec: GradedFunction, probes: list[Probe], expected: list[Any], attemp
         undiagnosed[path] = hint + _time_hint(path, got[first].get(path), exp_leaves[first][path], spec)
     # The shared detectors, most specific first; each names one mistake and takes the outputs it explains.
     # A one-slip variant may also explain an output of the wrong shape (a_prev where xt is needed).
+    # Where the assignment's own mistakes already named one, they are not asked: one named cause is enough.
     right = [p for p in exp_leaves[0] if p not in failing]
-    for detect in (lambda: _variant(spec, [*undiagnosed, *wrong_form], undiagnosed, failing, got, clues.variants),
+    named_by_spec = bool(diagnosed)
+    for detect in (lambda: None if named_by_spec else _variant(spec, [*undiagnosed, *wrong_form], undiagnosed,
+                                                               failing, got, clues.variants),
                    lambda: _aliased(spec, undiagnosed, failing, attempts, clues.reference_shared),
                    lambda: _stays_zero(spec, clues.flow, undiagnosed, failing, got, exp_leaves),
                    lambda: None if diagnosed else _root_cause(spec, clues.flow, undiagnosed, right)):
