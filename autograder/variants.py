@@ -43,8 +43,8 @@ def variants(module_source: str, name: str, public: set[str], kinds: dict[str, A
     """
     tree = ast.parse(module_source)
     fn = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name), None)
-    if fn is None:
-        return
+    if fn is None or any(isinstance(n, ast.While) for n in ast.walk(fn)):
+        return  # a changed name inside a while loop could keep it from ever ending, in the grader's process
     lines = module_source.splitlines(keepends=True)
     offsets = [0]
     for line in lines:

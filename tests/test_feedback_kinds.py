@@ -160,3 +160,11 @@ def test_the_notebook_check_names_the_same_mistake():
     exec(case.source, kernel)  # noqa: S102 - the learner's cell, run as their kernel would
     with pytest.raises(AssertionError, match=NAMED[case.id]):
         check(ASSIGNMENT, kernel[case.function])
+
+
+def test_no_variants_of_a_function_with_a_while_loop():
+    """A changed name in a while loop might never end, and variants run in the grader's own process."""
+    source = "def f(x, n):\n    i = 0\n    while i < n:\n        x = x * 2\n        i += 1\n    return x\n"
+    assert list(variants(source, "f", {"x", "n", "i"}, {"x": "int", "n": "int", "i": "int"}, {})) == []
+    assert list(variants(source.replace("while i < n:", "for i in range(n):"), "f", {"x", "n", "i"},
+                         {"x": "int", "n": "int", "i": "int"}, {}))
