@@ -75,8 +75,8 @@ def flow_of(module_source: str, name: str, outputs: tuple[str, ...]) -> Flow | N
             returned = node.value
         for target, value, keeps_old in _assignments(node):
             if keeps_old and not isinstance(node, ast.Expr):
-                accumulated.update(_targets(target))
-            for bound in _targets(target):
+                accumulated.update(bound_names(target))
+            for bound in bound_names(target):
                 direct.setdefault(bound, set()).update(_names(value) | ({bound} if keeps_old else set()))
                 direct[bound].update(_names(target) - {bound})  # the index of a[:, :, t] = ...
             if isinstance(target, ast.Name) and isinstance(value, (ast.Tuple, ast.Dict)):
@@ -128,14 +128,14 @@ def _assignments(node: ast.stmt) -> list[tuple[ast.expr, ast.expr, bool]]:
     return []
 
 
-def _targets(target: ast.expr) -> list[str]:
+def bound_names(target: ast.expr) -> list[str]:
     """The variables a target binds: ``a`` for ``a``, ``a[:, t]`` and ``a.x``; each name of a tuple."""
     if isinstance(target, ast.Name):
         return [target.id]
     if isinstance(target, (ast.Tuple, ast.List)):
-        return [n for t in target.elts for n in _targets(t)]
+        return [n for t in target.elts for n in bound_names(t)]
     if isinstance(target, (ast.Subscript, ast.Attribute, ast.Starred)):
-        return _targets(target.value)
+        return bound_names(target.value)
     return []
 
 

@@ -144,7 +144,7 @@ def grade(path: Path, assignment_id: str | None = None, workers: int = 2,
     graded = runtime.solution_ids(solution_nb, assignment)
     # The child gets code, never paths: the student's graded definitions, extracted here.
     student = notebook.definitions(nb, graded)
-    solution = notebook.definitions(solution_nb, graded)
+    solution = list(runtime.solution_statements(assignment.id))
     notebook_only = notebook.names_outside(nb, graded)  # names a graded function may wrongly rely on
 
     def one(spec: GradedFunction) -> FunctionResult:

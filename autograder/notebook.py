@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.dataflow import bound_names
+
 
 class NotebookError(Exception):
     """The file is not a notebook the grader can read."""
@@ -145,15 +147,27 @@ def public_names(solution_nb: dict) -> set[str]:
     """
     kept = []
     for cell in solution_nb["cells"]:
-        hidden = False
-        for line in _source(cell).splitlines():
-            if "### BEGIN SOLUTION" in line or "### BEGIN HIDDEN TESTS" in line:
-                hidden = True
-            elif "### END SOLUTION" in line or "### END HIDDEN TESTS" in line:
-                hidden = False
-            elif not hidden:
-                kept.append(line)
+        source = _source(cell)
+        hidden = region_lines(source, "SOLUTION", "HIDDEN TESTS")
+        kept += [line for number, line in enumerate(source.splitlines(), start=1)
+                 if number not in hidden and not _MARKER.search(line)]
     return set(re.findall(r"[A-Za-z_]\w*", "\n".join(kept)))
+
+
+_MARKER = re.compile(r"### (BEGIN|END) (SOLUTION|HIDDEN TESTS)")
+
+
+def region_lines(source: str, *kinds: str) -> set[int]:
+    """The line numbers (from 1) strictly inside nbgrader's ``### BEGIN KIND`` ... ``### END KIND`` regions."""
+    lines, inside = set(), False
+    for number, line in enumerate(source.splitlines(), start=1):
+        if any(f"### BEGIN {kind}" in line for kind in kinds):
+            inside = True
+        elif any(f"### END {kind}" in line for kind in kinds):
+            inside = False
+        elif inside:
+            lines.add(number)
+    return lines
 
 
 def names_outside(nb: dict, graded: set[str]) -> dict[str, int]:
@@ -187,4 +201,4 @@ def _bound_names(node: ast.stmt) -> list[str]:
                ast.For: lambda n: [n.target]}.get(type(node))
     if targets is None:
         return []
-    return [t.id for target in targets(node) for t in ast.walk(target) if isinstance(t, ast.Name)]
+    return [name for target in targets(node) for name in bound_names(target)]

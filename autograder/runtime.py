@@ -71,12 +71,17 @@ def load_reference(assignment: Assignment) -> Namespace:
 
 
 @functools.cache
-def _reference(assignment_id: str) -> Namespace:
+def solution_statements(assignment_id: str) -> tuple[notebook.Statement, ...]:
+    """The solution notebook's setup and solution definitions, extracted once per process."""
     from autograder.assignments import get_assignment
 
     nb = solution_notebook(assignment_id)
-    statements = notebook.definitions(nb, solution_ids(nb, get_assignment(assignment_id)))
-    namespace, problems = build_namespace(statements, "reference")
+    return tuple(notebook.definitions(nb, solution_ids(nb, get_assignment(assignment_id))))
+
+
+@functools.cache
+def _reference(assignment_id: str) -> Namespace:
+    namespace, problems = build_namespace(list(solution_statements(assignment_id)), "reference")
     if problems:
         raise RuntimeError(f"the solution notebook of {assignment_id} does not load: {problems}")
     return namespace
@@ -85,11 +90,7 @@ def _reference(assignment_id: str) -> Namespace:
 @functools.cache
 def reference_source(assignment_id: str, name: str) -> str:
     """The source of the solution cell that defines ``name`` (its definitions only), for grader-side analysis."""
-    from autograder.assignments import get_assignment
-
-    nb = solution_notebook(assignment_id)
-    statements = notebook.definitions(nb, solution_ids(nb, get_assignment(assignment_id)))
-    return "\n\n".join(s.source for s in statements if s.cell == name)
+    return "\n\n".join(s.source for s in solution_statements(assignment_id) if s.cell == name)
 
 
 @functools.cache

@@ -47,6 +47,7 @@ class Outcome:
     setup_error: str = ""  # the sandbox could not be set up, so the child never ran
 
 
+@functools.cache
 def _package_dir(name: str) -> Path:
     import importlib.util
 

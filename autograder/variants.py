@@ -24,6 +24,9 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from autograder.dataflow import bound_names
+from autograder.notebook import region_lines
+
 ZEROS = "__zeros_like__"
 _REDUCTIONS = {"sum": ("a mean", "a sum (np.sum)"), "mean": ("a sum", "a mean (np.mean)")}
 
@@ -59,7 +62,7 @@ def variants(module_source: str, name: str, public: set[str], kinds: dict[str, A
     swappable = {v for v in kinds if v in public and v != name}  # what a learner may have used instead
     nameable = {v for v in kinds if v in public or v in labels} - {name}  # what a message can say was needed
     first_bound = _first_bindings(fn)
-    written = _learners_lines(module_source)
+    written = region_lines(module_source, "SOLUTION")  # the lines the learner writes
     for stmt, site in _sites(fn):
         if written and stmt.lineno not in written:
             continue  # a given line of the template: the learner did not write it
@@ -105,7 +108,7 @@ def variants(module_source: str, name: str, public: set[str], kinds: dict[str, A
     for stmt in ast.walk(fn):
         if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Add) and _inside_loop(fn, stmt) \
                 and (not written or stmt.lineno in written):
-            (total,) = _targets_of(stmt.target) or [""]
+            (total,) = bound_names(stmt.target) or [""]
             who = total if total in public else labels.get(total, "{output}")
             start, stop = at(stmt.target, end=True), at(stmt.value)
             between = module_source[start:stop]
@@ -154,19 +157,6 @@ def final_locals(fn: Callable, call: Callable[[], Any]) -> dict[str, Any]:
     finally:
         sys.settrace(previous)
     return seen
-
-
-def _learners_lines(module_source: str) -> set[int]:
-    """The line numbers inside nbgrader's solution regions (empty when the source has none)."""
-    lines, inside = set(), False
-    for number, line in enumerate(module_source.splitlines(), start=1):
-        if "### BEGIN SOLUTION" in line:
-            inside = True
-        elif "### END SOLUTION" in line:
-            inside = False
-        elif inside:
-            lines.add(number)
-    return lines
 
 
 def _sites(fn: ast.FunctionDef) -> Iterator[tuple[ast.stmt, ast.AST]]:
@@ -227,13 +217,6 @@ def _target_of(stmt: ast.stmt, site: ast.AST) -> str | None:
             if isinstance(t, ast.Name) and any(n is site for n in ast.walk(v)):
                 return t.id
     return None
-
-
-def _targets_of(target: ast.expr) -> list[str]:
-    """The variable an augmented assignment updates: ``a`` for ``a``, ``a[k]`` and ``a.x``."""
-    while isinstance(target, (ast.Subscript, ast.Attribute)):
-        target = target.value
-    return [target.id] if isinstance(target, ast.Name) else []
 
 
 def _first_bindings(fn: ast.FunctionDef) -> dict[str, int]:
