@@ -12,22 +12,37 @@ and the assignments ask for, so they are written there.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 
-@dataclass(frozen=True)
-class WordVectors:
-    """Word vectors by word: ``vectors[index[w]]`` is the row of word ``w``."""
+@dataclass(frozen=True, eq=False)
+class WordVectors(Mapping):
+    """Word vectors by word: ``vectors[index[w]]`` is the row of word ``w``.
+
+    It is a read-only mapping from word to vector (``keys()``, ``items()``, ``get()`` and ``in``
+    work as for a dict), and it also holds the whole matrix, so code can work on every word at once.
+    """
 
     words: tuple[str, ...]  # row order, most frequent first
     index: dict[str, int]  # word -> row
     vectors: np.ndarray  # (V, n_e), read-only
 
+    @classmethod
+    def of(cls, words: list[str] | tuple[str, ...], vectors: np.ndarray) -> WordVectors:
+        """A vocabulary from its words and their vectors (row i belongs to ``words[i]``)."""
+        if len(words) != len(vectors) or len(set(words)) != len(words):
+            raise ValueError("one vector per word, and no word twice")
+        return cls(tuple(words), {w: i for i, w in enumerate(words)}, np.asarray(vectors))
+
     def __len__(self) -> int:
         return len(self.words)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.words)
 
     def __contains__(self, word: str) -> bool:
         return word in self.index
@@ -42,8 +57,7 @@ class WordVectors:
 
     def top(self, count: int) -> WordVectors:
         """The ``count`` most frequent words (GloVe's rows are in frequency order): a smaller, faster vocabulary."""
-        words = self.words[:count]
-        return WordVectors(words, {w: i for i, w in enumerate(words)}, self.vectors[:count])
+        return WordVectors.of(self.words[:count], self.vectors[:count])
 
 
 def glove_files() -> tuple[Path, Path]:
@@ -64,4 +78,4 @@ def load_glove() -> WordVectors:
     words = tuple(str(w) for w in pq.read_table(word_list).column(0).to_pylist())
     if vectors.shape[0] != len(words):
         raise ValueError(f"GloVe files disagree: {vectors.shape[0]} vectors for {len(words)} words")
-    return WordVectors(words, {w: i for i, w in enumerate(words)}, vectors)
+    return WordVectors.of(words, vectors)
