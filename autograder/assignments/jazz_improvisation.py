@@ -39,6 +39,7 @@ import torch.nn.functional as F
 from autograder.mistakes import changed, like_reference, zeroed
 from autograder.runtime import load_reference
 from autograder.spec import Assignment, Context, GradedFunction, Mistake, Probe
+from autograder.torch_models import load_by_shape, plain, tensor, tensors
 from seqmodels.activations import softmax
 
 ID = "jazz_improvisation"
@@ -76,47 +77,8 @@ def dense_layer(weights: list[np.ndarray], n_values: int, n_a: int) -> tuple[np.
     return w_y, b_y
 
 
-def load_by_shape(model: torch.nn.Module, weights: list[np.ndarray]) -> bool:
-    """Copy ``weights`` into the model's parameters, matching by shape; False if the shapes differ."""
-    params = list(model.parameters())
-    if sorted(tuple(p.shape) for p in params) != sorted(w.shape for w in weights):
-        return False
-    unused = list(range(len(weights)))
-    with torch.no_grad():
-        for p in params:
-            i = next(i for i in unused if weights[i].shape == tuple(p.shape))
-            unused.remove(i)
-            p.copy_(torch.from_numpy(weights[i]))
-    return True
-
-
-def tensor(array: np.ndarray) -> torch.Tensor:
-    return torch.as_tensor(np.asarray(array, dtype=np.float32))
-
-
 def generator(seed: int | None) -> torch.Generator | None:
     return None if seed is None else torch.Generator().manual_seed(seed)
-
-
-def _describe(value: Any) -> str:
-    if isinstance(value, (tuple, list)):
-        kinds = f" ({', '.join(type(v).__name__ for v in value)})" if len(value) <= 4 else ""
-        return f"a {type(value).__name__} of {len(value)} items{kinds}"
-    return f"a {type(value).__name__}"
-
-
-def tensors(value: Any, count: int, what: str, expected: str) -> list[torch.Tensor]:
-    """The ``count`` tensors a method returned, or a TypeError that says what came back instead."""
-    if count == 1:
-        value = [value]
-    if (not isinstance(value, (tuple, list)) or len(value) != count
-            or not all(isinstance(v, torch.Tensor) for v in value)):
-        raise TypeError(f"{what} returned {_describe(value if count > 1 else value[0])}; expected {expected}")
-    return list(value)
-
-
-def plain(t: torch.Tensor) -> np.ndarray:
-    return np.array(t.detach().cpu().numpy(), copy=True)
 
 
 def trained_model(namespace: dict, kwargs: Kwargs) -> torch.nn.Module:

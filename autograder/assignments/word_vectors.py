@@ -21,7 +21,9 @@ from typing import Any, Callable
 import numpy as np
 
 from autograder.spec import Assignment, Context, GradedFunction, Mistake, Probe
-from seqmodels.embeddings import WordVectors, load_glove
+from autograder.vocabulary import random_vocabulary as random_words
+from autograder.vocabulary import vectors_of, vocabulary_driver
+from seqmodels.embeddings import load_glove
 
 ID = "word_vectors"
 N_E = 7
@@ -31,24 +33,11 @@ Kwargs = dict[str, Any]
 
 
 def random_vocabulary(rng: np.random.Generator, size: int, zero_word: bool = False) -> dict:
-    """``size`` words with random directions and lengths spread over a factor of about 20."""
-    vectors = rng.standard_normal((size, N_E)) * np.exp(rng.uniform(-1.5, 1.5, size))[:, None]
+    """A random vocabulary (see autograder.vocabulary), optionally with one zero vector in the middle."""
+    vocabulary = random_words(rng, size, N_E)
     if zero_word:
-        vectors[size // 2] = 0.0
-    return {"words": [f"w{i:02d}" for i in range(size)], "vectors": vectors}
-
-
-def vocabulary_driver(namespace: dict, name: str, kwargs: Kwargs) -> Any:
-    """Call the function with the probe's vocabulary as a WordVectors mapping."""
-    kwargs = dict(kwargs)
-    vocabulary = kwargs.pop("vocabulary")
-    kwargs["word_to_vec_map"] = WordVectors.of(vocabulary["words"], np.asarray(vocabulary["vectors"]))
-    return namespace[name](**kwargs)
-
-
-def vectors_of(kwargs: Kwargs, *words: str) -> list[np.ndarray]:
-    vocabulary = kwargs["vocabulary"]
-    return [np.asarray(vocabulary["vectors"][vocabulary["words"].index(w)], dtype=np.float64) for w in words]
+        vocabulary["vectors"][size // 2] = 0.0
+    return vocabulary
 
 
 # ---------------------------------------------------------------- cosine_similarity
