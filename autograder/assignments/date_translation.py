@@ -188,27 +188,19 @@ def lstm_parameters(n_in: int, n: int) -> int:
     return 4 * n * (n_in + n) + 8 * n
 
 
-def nmt_parameter_count(bidirectional: bool = True, previous_character: bool = True) -> int:
-    directions = 2 if bidirectional else 1
-    encoder = N_IN * N_E + directions * lstm_parameters(N_E, N_A)
-    attention = HIDDEN * (directions * N_A + N_S) + HIDDEN + HIDDEN + 1
-    decoder_in = directions * N_A + (N_E if previous_character else 0)
-    decoder = (N_OUT + 1) * N_E * previous_character + lstm_parameters(decoder_in, N_S) + N_S * N_OUT + N_OUT
-    return encoder + attention + decoder
-
-
 def nmt_properties(probe: Probe, value: Any, expected: Any) -> list[str]:
     if probe.name == "size":
         count = value.get("parameters") if isinstance(value, dict) else None
-        if count is None or count == expected["parameters"]:
+        want = expected["parameters"]
+        if count is None or count == want:
             return []
         made = f"NMTModel(n_a={N_A}, n_s={N_S}, n_e={N_E})"
-        if count == nmt_parameter_count(bidirectional=False):
-            return [f"{made} has the size of a one-directional encoder: use nn.LSTM(..., bidirectional=True)"]
-        if count == nmt_parameter_count(previous_character=False):
+        if count == want - lstm_parameters(N_E, N_A):
+            return [f"{made} has a one-directional encoder: use nn.LSTM(..., bidirectional=True)"]
+        if count == want - (N_OUT + 1) * N_E - 4 * N_S * N_E:
             return [f"{made} has no embedding of the previous character: the LSTMCell reads [c<t>; embedding of "
                     "y<t-1>], with an embedding of N_OUT + 1 rows"]
-        return [f"{made} has {count} parameters; the layers the notebook describes have {expected['parameters']}"]
+        return [f"{made} has {count} parameters; the layers the notebook describes have {want}"]
     alphas = value.get("alphas") if isinstance(value, dict) else None
     if isinstance(alphas, np.ndarray) and alphas.ndim == 3 and not np.allclose(alphas.sum(-1), 1, atol=1e-4):
         return ["the attention weights of an output step do not sum to 1 over the input positions"]
@@ -288,15 +280,30 @@ def greedy_driver(namespace: dict, name: str, kwargs: Kwargs) -> dict:
     return {"indices": [int(i) for i in indices], "log_prob": float(log_prob)}
 
 
-def search_probes(rng: np.random.Generator, beam: bool) -> list[Probe]:
+def telling_seed(rng: np.random.Generator, ref: dict, table: Kwargs, B: int, alpha: float) -> int:
+    """A table model's seed on which the beam of width B differs from the beams of width B² and 1, and from the
+    same search without length normalisation, so that each of those mistakes changes the answer."""
+    def best(**changes: Any) -> list[int]:
+        kwargs = {**table, "beam_width": B, "alpha": alpha, **changes}
+        return beam_driver(ref, "beam_search", kwargs)["outputs"][0]
+
+    for _ in range(1000):
+        table = {**table, "seed": int(rng.integers(2**31))}
+        right = best()
+        if right not in (best(beam_width=B * B), best(beam_width=1), best(alpha=0.0)):
+            return table["seed"]
+    raise RuntimeError("no table model tells the search mistakes apart")  # pragma: no cover - never seen
+
+
+def search_probes(rng: np.random.Generator, ref: dict, beam: bool) -> list[Probe]:
     extra = (lambda B, alpha: {"beam_width": B, "alpha": alpha}) if beam else (lambda B, alpha: {})
     x = inputs(rng, [5])[0]
     table = {"model": "table", "x": x, "vocab": 4, "concentration": 0.6, "max_len": 4}
     return [Probe("nmt", {"model": "nmt", "weights": nmt_weights(rng), "x": x, "max_len": 5, **extra(3, 0.7)},
                   "the notebook's model, random weights"),
-            Probe("table", {**table, "seed": int(rng.integers(2**31)), **extra(2, 0.7)},
+            Probe("table", {**table, "seed": telling_seed(rng, ref, table, 2, 0.7), **extra(2, 0.7)},
                   "a table model with an end token"),
-            Probe("table_2", {**table, "seed": int(rng.integers(2**31)), **extra(3, 1.0)},
+            Probe("table_2", {**table, "seed": telling_seed(rng, ref, table, 3, 1.0), **extra(3, 1.0)},
                   "a table model with an end token")]
 
 
@@ -338,7 +345,7 @@ def beam_driver(namespace: dict, name: str, kwargs: Kwargs) -> dict:
 
 
 def beam_probes(rng, ref):
-    probes = search_probes(rng, beam=True)
+    probes = search_probes(rng, ref, beam=True)
     table = probes[1].kwargs
     # Wider than the number of outputs (4 + 16 + 64 + 256 < 400): beam search is then exhaustive.
     probes.append(Probe("exhaustive", {**table, "seed": int(rng.integers(2**31)), "beam_width": 400, "alpha": 0.7,
@@ -417,7 +424,7 @@ ASSIGNMENT = Assignment(
                        rtol=RTOL, properties=attention_properties),
         GradedFunction("NMTModel", (), nmt_probes, nmt_mistakes, uses=("one_step_attention",), driver=nmt_driver,
                        labels=NMT_LABELS, hints=NMT_HINTS, rtol=RTOL, properties=nmt_properties),
-        GradedFunction("greedy_decode", (), lambda rng, ref: search_probes(rng, beam=False), greedy_mistakes,
+        GradedFunction("greedy_decode", (), lambda rng, ref: search_probes(rng, ref, beam=False), greedy_mistakes,
                        uses=("NMTModel", "one_step_attention"), driver=greedy_driver, rtol=RTOL),
         GradedFunction("beam_search", (), beam_probes, beam_mistakes, uses=("NMTModel", "one_step_attention"),
                        driver=beam_driver, rtol=RTOL, properties=beam_properties),
