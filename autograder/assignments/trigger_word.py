@@ -245,9 +245,17 @@ def model_properties(probe: Probe, value: Any, expected: Any) -> list[str]:
 
 # ---------------------------------------------------------------- detect_triggers
 
+def at_steps(steps: list[int], length: int) -> np.ndarray:
+    """Detections as a 0/1 vector over the steps, so that a missing or extra detection is a wrong value, not a
+    wrong shape, and can be told apart."""
+    marks = np.zeros(length, dtype=np.int64)
+    marks[[int(t) for t in steps]] = 1
+    return marks
+
+
 def detect_driver(namespace: dict, name: str, kwargs: Kwargs) -> np.ndarray:
-    found = namespace[name](np.asarray(kwargs["probabilities"]), kwargs["threshold"], kwargs["min_gap"])
-    return np.array([int(t) for t in found], dtype=np.int64)
+    p = np.asarray(kwargs["probabilities"])
+    return at_steps(namespace[name](p, kwargs["threshold"], kwargs["min_gap"]), len(p))
 
 
 def detect_probes(rng, ref):
@@ -269,7 +277,7 @@ def detect_mistakes():
                 if not gap or reference_step is None or t - reference_step >= kw["min_gap"]:
                     found.append(t)
                 last_high = t
-        return np.array(found, dtype=np.int64)
+        return at_steps(found, len(kw["probabilities"]))
 
     out = "detections"
     return [Mistake(out, "a probability equal to threshold is not detected; detect when p >= threshold",
