@@ -9,6 +9,7 @@ callback instead of playing it. Nothing is downloaded and no sound card is neede
 import ctypes
 import threading
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -53,6 +54,7 @@ class _Engine:
             ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
             ctypes.c_uint, ctypes.POINTER(ctypes.c_uint), ctypes.c_void_p,
         ]
+        self.variants = Path(data_path) / "voices" / "!v"
         self.sample_rate = self.lib.espeak_Initialize(
             _AUDIO_OUTPUT_SYNCHRONOUS, 0, data_path.encode(), _INITIALIZE_DONT_EXIT)
         if self.sample_rate <= 0:
@@ -102,6 +104,9 @@ def synthesize(text: str, voice: str = "en", rate: int = 160, pitch: int = 50) -
     """
     engine = _engine()
     name = voice if "+" in voice else f"{voice}+{STEADY_VARIANT}"
+    variant = name.split("+", 1)[1]
+    if not (engine.variants / variant).is_file():  # eSpeak NG would silently speak without it
+        raise RuntimeError(f"eSpeak NG: unknown voice variant {variant!r} (no file in {engine.variants})")
     samples = engine.say(text, name, rate, pitch)
     return samples.astype(np.float32) / 32768.0, engine.sample_rate
 

@@ -57,3 +57,11 @@ def test_spectrogram_of_silence_is_the_floor_and_short_signals_have_no_frames():
     assert np.all(power_db == -100)
     times, freqs, power_db = spectrogram(np.zeros(100), 8000)  # shorter than one 25 ms window
     assert times.shape == (0,) and power_db.shape == (len(freqs), 0)
+
+
+def test_unknown_voice_variant_is_a_clear_error_not_a_silent_default():
+    """eSpeak NG itself ignores a variant it cannot find; synthesize refuses it."""
+    with pytest.raises(RuntimeError, match="unknown voice variant 'nosuchvariant'"):
+        synthesize("hello", voice="en+nosuchvariant")
+    samples, _ = synthesize("hello", voice="en+f3")
+    assert len(samples) > 0
