@@ -8,26 +8,18 @@ target, exact match with greedy decoding on the held-out dates (target: at least
 never seen in training, how many answers beam search (B = 3) changes there, and the grading latency.
 """
 
-import json
 import time
 from pathlib import Path
+
+from solution_cells import solution_namespace  # bench/ is on the path when a script runs
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "solutions" / "date_translation" / "date_translation.ipynb"
 
 
-def notebook_namespace() -> dict:
-    namespace: dict = {}
-    for cell in json.loads(NOTEBOOK.read_text())["cells"]:
-        nbgrader = cell["metadata"].get("nbgrader", {})
-        if cell["cell_type"] == "code" and (nbgrader.get("grade_id") == "setup" or nbgrader.get("solution")
-                                            or "bench" in cell["metadata"].get("tags", [])):
-            exec(compile("".join(cell["source"]), f"<{NOTEBOOK.name}>", "exec"), namespace)
-    return namespace
-
 
 def main() -> None:
-    ns = notebook_namespace()
+    ns = solution_namespace(NOTEBOOK)
     torch = ns["torch"]
     print(f"torch threads: {torch.get_num_threads()}; {len(ns['X_train'])} training dates, {ns['EPOCHS']} epochs")
     torch.manual_seed(0)

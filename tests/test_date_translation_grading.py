@@ -9,7 +9,7 @@ import torch
 
 from autograder.assignments.date_translation import TableModel
 from autograder.grade import grade
-from tests.grading_helpers import by_name, solution_notebook, with_cell_edit, with_cell_source, write
+from tests.grading_helpers import graded_with_sources, solution_notebook, with_cell_edit, write
 
 ID = "date_translation"
 
@@ -83,10 +83,7 @@ HOSTILE = {
 
 
 def test_hostile_submissions_get_zero_and_the_rest_is_graded(tmp_path):
-    nb = solution_notebook(ID)
-    for function, source in HOSTILE.items():
-        nb = with_cell_source(nb, function, source)
-    results = by_name(grade(write(nb, tmp_path, ID)))
+    results = graded_with_sources(tmp_path, ID, HOSTILE)
     assert results["greedy_decode"].score == 0 and results["beam_search"].score == 0
     assert any("did not finish" in m for m in results["beam_search"].messages), results["beam_search"].messages
     for name in ("one_step_attention", "NMTModel"):

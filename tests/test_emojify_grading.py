@@ -6,7 +6,7 @@ import pytest
 
 from autograder.assignments.emojify import lstm_parameters
 from autograder.grade import grade
-from tests.grading_helpers import assert_mutant_caught, by_name, solution_notebook, with_cell_source, write
+from tests.grading_helpers import assert_mutant_caught, graded_with_sources
 
 ID = "emojify"
 
@@ -81,10 +81,7 @@ HOSTILE = {
 
 
 def test_hostile_submissions_get_zero_and_the_rest_is_graded(tmp_path):
-    nb = solution_notebook(ID)
-    for function, source in HOSTILE.items():
-        nb = with_cell_source(nb, function, source)
-    results = by_name(grade(write(nb, tmp_path, ID)))
+    results = graded_with_sources(tmp_path, ID, HOSTILE)
     for name in HOSTILE:
         assert results[name].score == 0, (name, results[name].messages)
     assert any("wrong values" in m for m in results["sentence_to_avg"].messages), results["sentence_to_avg"].messages

@@ -9,7 +9,7 @@ from autograder.assignments.word_vectors import distinct_question, mistaken_answ
 from autograder.grade import grade
 from autograder.runtime import load_reference
 from autograder.assignments import get_assignment
-from tests.grading_helpers import assert_mutant_caught, by_name, solution_notebook, with_cell_source, write
+from tests.grading_helpers import assert_mutant_caught, graded_with_sources
 
 ID = "word_vectors"
 
@@ -78,10 +78,7 @@ HOSTILE = {
 
 
 def test_hostile_submissions_get_zero_and_the_rest_is_graded(tmp_path):
-    nb = solution_notebook(ID)
-    for function, source in HOSTILE.items():
-        nb = with_cell_source(nb, function, source)
-    results = by_name(grade(write(nb, tmp_path, ID)))
+    results = graded_with_sources(tmp_path, ID, HOSTILE)
     for name in HOSTILE:
         assert results[name].score == 0, (name, results[name].messages)
     assert any("wrong values" in m for m in results["cosine_similarity"].messages)
