@@ -20,7 +20,10 @@ def execute(path, tmp_path):
 
 
 @pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
-def test_solution_notebook_executes_clean(assignment_id, tmp_path):
+def test_solution_notebook_executes_clean(assignment_id, tmp_path, monkeypatch):
+    # A notebook that trains for minutes reads this and runs its one documented shorter setting; its bench/
+    # script measures the full run (README, "For instructors").
+    monkeypatch.setenv("SEQMODELS_QUICK", "1")
     nb = execute(REPO / "solutions" / assignment_id / f"{assignment_id}.ipynb", tmp_path)
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors
