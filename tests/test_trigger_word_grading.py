@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.grade import grade
-from tests.grading_helpers import assert_mutant_caught, by_name, solution_notebook, with_cell_source, write
+from tests.grading_helpers import assert_mutant_caught, graded_with_sources
 
 ID = "trigger_word"
 
@@ -48,10 +47,7 @@ HOSTILE = {
 
 
 def test_hostile_submissions_get_zero_and_the_rest_is_graded(tmp_path):
-    nb = solution_notebook(ID)
-    for function, source in HOSTILE.items():
-        nb = with_cell_source(nb, function, source)
-    results = by_name(grade(write(nb, tmp_path, ID), only={*HOSTILE, "insert_ones"}))
+    results = graded_with_sources(tmp_path, ID, HOSTILE, only={*HOSTILE, "insert_ones"})
     assert any("did not finish" in m for m in results["insert_audio_clip"].messages), results["insert_audio_clip"]
     assert results["detect_triggers"].score == 0 and results["insert_audio_clip"].score == 0
     assert any("SystemExit" in m for m in results["detect_triggers"].messages), results["detect_triggers"].messages
