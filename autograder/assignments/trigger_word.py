@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from autograder.mistakes import like_reference
+from autograder.sequences import at_steps
 from autograder.spec import Assignment, Context, GradedFunction, Mistake, Probe
 from autograder.torch_models import load_by_shape, plain, tensors
 
@@ -244,14 +245,6 @@ def model_properties(probe: Probe, value: Any, expected: Any) -> list[str]:
 
 
 # ---------------------------------------------------------------- detect_triggers
-
-def at_steps(steps: list[int], length: int) -> np.ndarray:
-    """Detections as a 0/1 vector over the steps, so that a missing or extra detection is a wrong value, not a
-    wrong shape, and can be told apart."""
-    marks = np.zeros(length, dtype=np.int64)
-    marks[[int(t) for t in steps]] = 1
-    return marks
-
 
 def detect_driver(namespace: dict, name: str, kwargs: Kwargs) -> np.ndarray:
     p = np.asarray(kwargs["probabilities"])
