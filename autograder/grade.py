@@ -89,14 +89,17 @@ def reference_results(assignment: Assignment, spec: GradedFunction, reference: N
 
 def _variant_results(spec: GradedFunction, reference: Namespace, probes: list[Probe], source: str,
                      public: frozenset[str]):
-    """probe index -> (message, outputs by path) of each one-slip variant of the reference, lazily."""
-    def on_probe(i: int):
+    """(probe index, only=None) -> (message, outputs by path) of each one-slip variant of the reference, lazily;
+    with ``only``, of the variants with that message alone."""
+    def on_probe(i: int, only: str | None = None):
         kwargs = probes[i].kwargs
         seen = variants.final_locals(reference[spec.name],
                                      lambda: spec.driver(reference, spec.name, copy.deepcopy(kwargs)))
         kinds = {name: variants.kind_of(value) for name, value in seen.items()}
         deadline = time.perf_counter() + VARIANT_SECONDS
         for variant in variants.variants(source, spec.name, set(public), kinds, spec.labels):
+            if only is not None and variant.message != only:
+                continue
             if time.perf_counter() > deadline:
                 return
             try:

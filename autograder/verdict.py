@@ -108,9 +108,11 @@ def close(student: Any, expected: Any, rtol: float) -> bool:
         if isinstance(student, Opaque) or isinstance(student, (str, type(None), dict, tuple, list)):
             return False
         s, e = np.asarray(student, dtype=np.float64), np.asarray(expected, dtype=np.float64)
-        if s.shape != e.shape or not np.all(np.isfinite(s) == np.isfinite(e)):
-            return False
         finite = np.isfinite(e)
+        # inf, -inf and NaN must match exactly: an impossible target's loss is inf, not NaN or -inf
+        if s.shape != e.shape or not np.all(np.isfinite(s) == finite) \
+                or not np.array_equal(s[~finite], e[~finite], equal_nan=True):
+            return False
         scale = max(1.0, float(np.max(np.abs(e[finite]), initial=0.0)))
         return bool(np.max(np.abs(s[finite] - e[finite]), initial=0.0) <= rtol * scale)
     if isinstance(student, Opaque):
@@ -145,8 +147,8 @@ class Clues:
 
     reference_shared: list[set[frozenset[str]]] = field(default_factory=list)  # per probe: output paths that
     # share memory in the reference's own result (legitimately, like a cache holding a_next)
-    variants: Callable[[int], Iterable[tuple[str, Outputs]]] | None = None  # probe index -> (message, outputs)
-    # of each one-slip variant of the reference (see autograder.variants), computed lazily
+    variants: Callable[..., Iterable[tuple[str, Outputs]]] | None = None  # (probe index, only=message) ->
+    # (message, outputs) of each one-slip variant of the reference (see autograder.variants), computed lazily
     flow: Flow | None = None  # the reference function's data flow, to name the first wrong value
 
 
@@ -300,9 +302,10 @@ def _stays_zero(spec: GradedFunction, flow: Flow | None, undiagnosed: dict[str, 
 
 
 def _variant(spec: GradedFunction, paths: list[str], undiagnosed: dict[str, str], failing: dict[str, list[int]],
-             got: dict[int, Outputs], variants: Callable[[int], Iterable[tuple[str, Outputs]]] | None) -> Found | None:
+             got: dict[int, Outputs], variants: Callable[..., Iterable[tuple[str, Outputs]]] | None) -> Found | None:
     """The one-slip variant of the reference that reproduces the most wrong ``paths``, on the first probe where
-    one fails. Its message keeps the hint (which steps are right) of the first output it explains."""
+    one fails, and does not contradict the learner's outputs on the other probes. Its message keeps the hint
+    (which steps are right) of the first output it explains."""
     if variants is None or not paths:
         return None
     i = min(failing[p][0] for p in paths)
@@ -315,12 +318,29 @@ def _variant(spec: GradedFunction, paths: list[str], undiagnosed: dict[str, str]
             continue  # a slip the learner did not make spoils outputs that they got right
         if not any(np.any(got[i][p]) for p in explained):
             continue  # all zeros match too many slips to be evidence of one
+        if not _consistent(message, i, explained, got, failing, variants):
+            continue  # it matched one probe by chance: small answers (a few ints) often do
         if best is None or len(explained) > len(best[1]):
             best = (message.replace("{output}", spec.label(explained[0])) + undiagnosed.get(explained[0], ""),
                     explained)
             if len(explained) == len(paths):
                 break
     return best
+
+
+def _consistent(message: str, i: int, explained: list[str], got: dict[int, Outputs], failing: dict[str, list[int]],
+                variants: Callable[..., Iterable[tuple[str, Outputs]]]) -> bool:
+    """Whether the variant named ``message`` agrees with the learner on every probe besides ``i``: on the outputs
+    it explains and on those the learner got right there. A probe where the variant could not run (or not in
+    time) is no evidence either way."""
+    for j, outputs in got.items():
+        if j == i:
+            continue
+        paths = [p for p in outputs if p in explained or j not in failing.get(p, ())]
+        runs = [found for _, found in variants(j, only=message)]
+        if runs and not any(all(p in found and close(outputs[p], found[p], 1e-6) for p in paths) for found in runs):
+            return False
+    return True
 
 
 def _root_cause(spec: GradedFunction, flow: Flow | None, wrong: dict[str, str], right: list[str]) -> Found | None:
