@@ -15,6 +15,11 @@ from xdist.scheduler import LoadScopeScheduling
 # controller's environment passes it on to the workers, to notebook kernels and to the grader's processes.
 os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
 sys.dont_write_bytecode = True
+# Two workers share the two cores, so each notebook kernel and grader gets one thread for torch and BLAS.
+# With their default of one thread per core, two trainings at once spin on each other's cores (OpenMP
+# busy-waits) and ran ten times slower. Benchmarks run outside pytest, with every core.
+for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ.setdefault(variable, "1")
 
 # Files whose tests are independent of each other and long: each of their tests may go to either worker.
 SHARED_OUT = ("tests/test_assignment_notebooks.py",)
