@@ -90,7 +90,7 @@ def reference_results(assignment: Assignment, spec: GradedFunction, reference: N
 def _variant_results(spec: GradedFunction, reference: Namespace, probes: list[Probe], source: str,
                      public: frozenset[str]):
     """(probe index, only=None) -> (message, outputs by path) of each one-slip variant of the reference, lazily;
-    with ``only``, of the variants with that message alone."""
+    with ``only``, of the variants with that message alone, and outputs None for one that raised there."""
     def on_probe(i: int, only: str | None = None):
         kwargs = probes[i].kwargs
         seen = variants.final_locals(reference[spec.name],
@@ -108,6 +108,8 @@ def _variant_results(spec: GradedFunction, reference: Namespace, probes: list[Pr
                     fn = variants.run_variant(variant, spec.name, reference)
                     value = normalise(spec.driver({**reference, spec.name: fn}, spec.name, copy.deepcopy(kwargs)))
             except Exception:  # noqa: BLE001 - most variants fail on shapes: they are simply not this mistake
+                if only is not None:
+                    yield variant.message, None
                 continue
             yield variant.message, leaves(value, spec.outputs)
     return on_probe

@@ -331,14 +331,15 @@ def _variant(spec: GradedFunction, paths: list[str], undiagnosed: dict[str, str]
 def _consistent(message: str, i: int, explained: list[str], got: dict[int, Outputs], failing: dict[str, list[int]],
                 variants: Callable[..., Iterable[tuple[str, Outputs]]]) -> bool:
     """Whether the variant named ``message`` agrees with the learner on every probe besides ``i``: on the outputs
-    it explains and on those the learner got right there. A probe where the variant could not run (or not in
-    time) is no evidence either way."""
+    it explains and on those the learner got right there. The learner's code ran on those probes, so a variant
+    that raises there (found is None) is not their mistake; one not run in time is no evidence either way."""
     for j, outputs in got.items():
         if j == i:
             continue
         paths = [p for p in outputs if p in explained or j not in failing.get(p, ())]
         runs = [found for _, found in variants(j, only=message)]
-        if runs and not any(all(p in found and close(outputs[p], found[p], 1e-6) for p in paths) for found in runs):
+        if runs and not any(found is not None and all(p in found and close(outputs[p], found[p], 1e-6) for p in paths)
+                            for found in runs):
             return False
     return True
 

@@ -50,12 +50,15 @@ def write(nb: dict, directory: Path, assignment_id: str) -> Path:
     return path
 
 
-def assert_mutant_caught(tmp_path: Path, assignment_id: str, function: str, old: str, new: str, message: str) -> None:
-    """The solution with one bug loses the function's points, and a message contains ``message``."""
+def assert_mutant_caught(tmp_path: Path, assignment_id: str, function: str, old: str, new: str, message: str,
+                         first: bool = False) -> None:
+    """The solution with one bug loses the function's points, and a message (with ``first``, the first one)
+    contains ``message``."""
     path = write(with_cell_edit(solution_notebook(assignment_id), function, old, new), tmp_path, assignment_id)
     (result,) = grade(path, only={function}).results
     assert result.score == 0, f"the mutant kept its points: {result.messages}"
-    assert any(message in m for m in result.messages), result.messages
+    shown = result.messages[:1] if first else result.messages
+    assert any(message in m for m in shown), result.messages
 
 
 def graded_with_sources(tmp_path: Path, assignment_id: str, sources: dict[str, str],

@@ -76,8 +76,8 @@ MUTANTS = [
 
 
 @pytest.mark.parametrize("function,old,new,message", MUTANTS, ids=[f"{m[0]}:{m[3][:30]}" for m in MUTANTS])
-def test_mutant_loses_its_points_and_is_named(tmp_path, function, old, new, message):
-    assert_mutant_caught(tmp_path, ID, function, old, new, message)
+def test_mutant_loses_its_points_and_is_named_first(tmp_path, function, old, new, message):
+    assert_mutant_caught(tmp_path, ID, function, old, new, message, first=True)
 
 
 @pytest.mark.parametrize("function,source,message", [
@@ -87,7 +87,7 @@ def test_mutant_loses_its_points_and_is_named(tmp_path, function, old, new, mess
 def test_rewritten_function_loses_its_points_and_is_named(tmp_path, function, source, message):
     result = graded_with_sources(tmp_path, ID, {function: source}, only={function})[function]
     assert result.score == 0, result.messages
-    assert any(message in m for m in result.messages), result.messages
+    assert message in result.messages[0], result.messages
 
 
 HOSTILE = {
