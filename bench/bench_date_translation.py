@@ -11,7 +11,7 @@ never seen in training, how many answers beam search (B = 3) changes there, and 
 import time
 from pathlib import Path
 
-from solution_cells import solution_namespace  # bench/ is on the path when a script runs
+from solution_cells import print_grading_latency, solution_namespace  # bench/ is on the path when a script runs
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "solutions" / "date_translation" / "date_translation.ipynb"
@@ -41,11 +41,7 @@ def main() -> None:
     changed = sum(g != b for g, b in zip(greedy_out, beam_out))
     print(f"held-out formats: greedy {greedy:.1%}, beam (B=3) {beam:.1%}; beam search changes {changed} answers")
 
-    from autograder.grade import grade
-
-    start = time.perf_counter()
-    result = grade(NOTEBOOK)
-    print(f"grading the solution notebook: {result.score:g}/{result.max_score:g} in {time.perf_counter() - start:.1f} s")
+    print_grading_latency(NOTEBOOK)
 
 
 if __name__ == "__main__":

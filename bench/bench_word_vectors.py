@@ -15,6 +15,8 @@ import statistics
 import time
 from pathlib import Path
 
+from solution_cells import print_grading_latency  # bench/ is on the path when a script runs
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "solutions" / "word_vectors" / "word_vectors.ipynb"
 QUESTIONS = [("man", "woman", "king"), ("italy", "italian", "spain"), ("small", "smaller", "large")]
@@ -54,11 +56,7 @@ def main() -> None:
     print(f"per question over {len(glove):,} words: loop {loop:.2f} s, arrays {arrays * 1e3:.0f} ms "
           f"({loop / arrays:.0f}x faster)")
 
-    from autograder.grade import grade
-
-    start = time.perf_counter()
-    result = grade(NOTEBOOK)
-    print(f"grading the solution notebook: {result.score:g}/{result.max_score:g} in {time.perf_counter() - start:.1f} s")
+    print_grading_latency(NOTEBOOK)
 
 
 if __name__ == "__main__":

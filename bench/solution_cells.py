@@ -4,6 +4,7 @@ Benchmarks take their code from the notebook itself, so their figures are the no
 """
 
 import json
+import time
 from pathlib import Path
 
 
@@ -16,3 +17,12 @@ def solution_namespace(notebook: Path) -> dict:
                                             or "bench" in cell["metadata"].get("tags", [])):
             exec(compile("".join(cell["source"]), f"<{notebook.name}>", "exec"), namespace)
     return namespace
+
+
+def print_grading_latency(notebook: Path) -> None:
+    """Grade ``notebook`` as a learner would and print its score and the wall time it took."""
+    from autograder.grade import grade
+
+    start = time.perf_counter()
+    report = grade(notebook)
+    print(f"grading the solution notebook: {report.score:g}/{report.max_score:g} in {time.perf_counter() - start:.1f} s")
