@@ -1,7 +1,9 @@
-"""Command line: ``python -m autograder grade NOTEBOOK [--assignment ID] [--json OUT] [--strict]``.
+"""Command line: ``python -m autograder grade NOTEBOOK [--assignment ID] [--json OUT] [--strict]``,
+``python -m autograder batch SUBMISSIONS --assignment ID --out DIR [--workers N] [--shard K/N]`` and
+``python -m autograder merge SHARD_DIR ... --assignment ID --out DIR``.
 
 Exit status: 0 when grading completed (whatever the score), 2 for unusable input, or with
-``--strict`` when the graded code cannot be fully confined on this machine.
+``--strict`` (always, for ``batch``) when the graded code cannot be fully confined on this machine.
 """
 
 from __future__ import annotations
@@ -23,7 +25,26 @@ def main(argv: list[str] | None = None) -> int:
     grade_cmd.add_argument("--json", type=Path, help="also write Gradescope's results.json here")
     grade_cmd.add_argument("--strict", action="store_true",
                            help="refuse to grade unless the kernel confines the graded code (for grading others' work)")
+    batch_cmd = sub.add_parser("batch", help="grade a class: a folder or zip of submissions, resumable")
+    batch_cmd.add_argument("submissions", type=Path, help="folder or zip: notebooks, student folders, or nbgrader's "
+                           "submitted/<student>/<assignment>/ layout")
+    batch_cmd.add_argument("--assignment", required=True, choices=known_ids())
+    batch_cmd.add_argument("--out", type=Path, required=True, help="results, grades.csv and summary.md go here")
+    batch_cmd.add_argument("--workers", type=int, default=1, help="notebooks graded at once (default 1)")
+    batch_cmd.add_argument("--shard", type=_shard, default=(1, 1), metavar="K/N",
+                           help="grade only shard K of N (for a job array); combine the shards with merge")
+    merge_cmd = sub.add_parser("merge", help="one grades.csv and summary.md from the folders of several shards")
+    merge_cmd.add_argument("shards", type=Path, nargs="+")
+    merge_cmd.add_argument("--assignment", required=True, choices=known_ids())
+    merge_cmd.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
+    if args.command == "batch":
+        return _batch(args)
+    if args.command == "merge":
+        from autograder.batch import merge
+
+        print(merge(args.shards, args.out, args.assignment))
+        return 0
 
     from autograder.grade import SandboxUnavailable, grade, sandbox_problems
     from autograder.report import table, write_json
@@ -48,4 +69,30 @@ def main(argv: list[str] | None = None) -> int:
     print(table(report))
     if args.json:
         write_json(report, args.json)
+    return 0
+
+
+def _shard(text: str) -> tuple[int, int]:
+    try:
+        k, n = (int(v) for v in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not K/N") from None
+    if not 1 <= k <= n:
+        raise argparse.ArgumentTypeError(f"shard {text}: K must be between 1 and N")
+    return k, n
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from autograder.batch import run
+    from autograder.grade import SandboxUnavailable
+
+    try:
+        print(run(args.submissions, args.assignment, args.out, workers=args.workers, shard=args.shard))
+    except SandboxUnavailable as exc:
+        print(f"error: the graded code cannot be fully confined here, and a class is only graded confined: {exc}",
+              file=sys.stderr)
+        return 2
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return 0

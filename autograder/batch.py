@@ -1,0 +1,206 @@
+"""Grading a whole class: every submission into ``OUT/<student>/results.json``, then ``grades.csv`` and
+``summary.md`` for the class.
+
+Each result is written atomically (a temporary file, then a rename) by this process alone, so a batch
+killed at any moment leaves only whole results, and the same command run again grades only the
+students that have none. The CSV and the summary are rebuilt from the result files, so they come out
+the same whether or not the batch was interrupted. ``--shard K/N`` grades the students whose id hashes
+to K of N, for job arrays; ``merge`` builds one CSV and summary from the shards' folders.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+from autograder import runtime, submissions
+from autograder.assignments import get_assignment, known_ids
+from autograder.submissions import Submission
+
+RESULTS = "results.json"
+SCRATCH = ".unpacked"  # where a zip of submissions is unpacked, inside OUT
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that a reader (or a crash) sees the old file or the new one, never a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(temporary, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(temporary, path)
+
+
+def in_shard(student: str, shard: tuple[int, int]) -> bool:
+    """Whether ``student`` belongs to shard K of N (K from 1): by a hash of the id, so it does not depend on
+    which other students there are."""
+    k, n = shard
+    return int(hashlib.sha256(student.encode()).hexdigest(), 16) % n == k - 1
+
+
+def problem_result(assignment_id: str, problem: str) -> dict:
+    """A results.json for a submission that could not be graded: zero, with the reason."""
+    from autograder.notebook import points as points_in
+
+    functions = get_assignment(assignment_id).functions
+    points = points_in(runtime.solution_notebook(assignment_id))
+    return {"assignment": assignment_id, "score": 0.0, "max_score": sum(points.values()), "problem": problem,
+            "tests": [{"name": f.name, "score": 0.0, "max_score": points.get(f.name, 0.0), "output": problem,
+                       "visibility": "visible"} for f in functions]}
+
+
+def other_assignment(notebook: dict, assignment_id: str) -> str:
+    """Why this notebook is not one of ``assignment_id`` (empty if it has its graded cells)."""
+    from autograder.notebook import grade_ids
+
+    ids = grade_ids(notebook)
+    if {f"test_{f.name}" for f in get_assignment(assignment_id).functions} & ids:
+        return ""
+    for other in known_ids():
+        if other != assignment_id and {f"test_{f.name}" for f in get_assignment(other).functions} <= ids:
+            return f"this is the {other} notebook, not {assignment_id}"
+    return f"none of {assignment_id}'s graded cells are in this notebook"
+
+
+def grade_submission(notebook: Path, assignment_id: str, protected: list[Path]) -> dict:
+    """The results.json of one submission, always strictly sandboxed; a bad file gives a zero with a reason."""
+    from autograder.grade import grade
+    from autograder.notebook import NotebookError, read_notebook
+    from autograder.report import gradescope
+
+    if problem := submissions.problem_with(notebook):
+        return problem_result(assignment_id, problem)
+    try:
+        if problem := other_assignment(read_notebook(notebook), assignment_id):
+            return problem_result(assignment_id, problem)
+        return gradescope(grade(notebook, assignment_id, strict=True, protected=protected))
+    except NotebookError as exc:  # the message names the file; the instructor's folders stay out of the result
+        return problem_result(assignment_id, f"not a readable notebook: {str(exc).replace(str(notebook), notebook.name)}")
+
+
+def _progress(total: int):
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="notebook", file=sys.stderr, dynamic_ncols=True, smoothing=0.1)
+
+
+def run(source: Path, assignment_id: str, out: Path, workers: int = 1, shard: tuple[int, int] = (1, 1)) -> str:
+    """Grade every submission of ``source`` that has no result in ``out`` yet; rebuild the CSV and summary.
+
+    Returns the final line: counts and wall time."""
+    from autograder.grade import SandboxUnavailable, sandbox_problems
+
+    start = time.perf_counter()
+    out = Path(out).resolve()
+    found = [s for s in submissions.find(source, assignment_id, out / SCRATCH) if in_shard(s.student, shard)]
+    protected = [Path(source).resolve(), out]
+    todo = [s for s in found if not (out / s.student / RESULTS).exists()]
+    if any(s.notebook for s in todo) and (problems := sandbox_problems(out / "_", protected)):
+        raise SandboxUnavailable("; ".join(problems))  # a class's work is only graded fully confined
+    bad = 0
+    with _progress(len(todo)) as bar, ProcessPoolExecutor(max_workers=workers) as pool:
+        jobs = {}
+        for s in todo:
+            if s.notebook is None:
+                _record(out, s, problem_result(assignment_id, s.problem))
+                bad += 1
+                bar.update()
+            else:
+                jobs[pool.submit(grade_submission, s.notebook, assignment_id, protected)] = s
+        for job in as_completed(jobs):
+            result = job.result()
+            bad += "problem" in result
+            _record(out, jobs[job], result)
+            bar.update()
+    write_reports(out, [out / s.student / RESULTS for s in found], assignment_id)
+    return (f"{len(todo)} graded now ({bad} could not be graded), {len(found) - len(todo)} already done, "
+            f"{len(found)} in all, in {time.perf_counter() - start:.1f} s: {out / 'grades.csv'}")
+
+
+def _record(out: Path, submission: Submission, result: dict) -> None:
+    result = {**result, "student": submission.student}
+    if submission.notebook is not None:
+        result["notebook"] = submission.notebook.name
+    write_atomically(out / submission.student / RESULTS, json.dumps(result, indent=2) + "\n")
+
+
+def merge(shards: list[Path], out: Path, assignment_id: str) -> str:
+    """One CSV and summary (and result folders) in ``out`` from the result folders of several shards."""
+    out = Path(out)
+    paths = []
+    for shard in shards:
+        for result in sorted(Path(shard).glob(f"*/{RESULTS}")):
+            target = out / result.parent.name / RESULTS
+            if target.resolve() != result.resolve():
+                write_atomically(target, result.read_text())
+            paths.append(target)
+    write_reports(out, paths, assignment_id)
+    return f"merged {len(paths)} results from {len(shards)} shards: {out / 'grades.csv'}"
+
+
+def write_reports(out: Path, result_paths: list[Path], assignment_id: str) -> None:
+    """grades.csv, summary.md and the histogram of totals, from the result files alone."""
+    results = sorted((json.loads(p.read_text()) for p in result_paths), key=lambda r: r["student"])
+    names = [f.name for f in get_assignment(assignment_id).functions]
+    table = io.StringIO()
+    writer = csv.writer(table, lineterminator="\n")
+    writer.writerow(["student", "total", "max", *names, "problem"])
+    for r in results:
+        scores = {t["name"]: t["score"] for t in r["tests"]}
+        writer.writerow([r["student"], f"{r['score']:g}", f"{r['max_score']:g}",
+                         *(f"{scores.get(n, 0):g}" for n in names), r.get("problem", "")])
+    write_atomically(out / "grades.csv", table.getvalue())
+    _histogram(out / "totals.png", [r["score"] for r in results], results[0]["max_score"] if results else 0)
+    write_atomically(out / "summary.md", summary(results, names, assignment_id))
+
+
+def summary(results: list[dict], names: list[str], assignment_id: str) -> str:
+    """What the class got wrong: pass rate per function and its most frequent messages."""
+    graded = [r for r in results if "problem" not in r]
+    lines = [f"# {assignment_id}: {len(results)} submissions", "",
+             f"- graded: {len(graded)}; could not be graded: {len(results) - len(graded)}"]
+    if graded:
+        totals = sorted(r["score"] for r in graded)
+        lines.append(f"- total: mean {sum(totals) / len(totals):.1f}, median {totals[len(totals) // 2]:g}, "
+                     f"out of {graded[0]['max_score']:g}")
+    lines += ["", "![Histogram of totals](totals.png)", "", "## By function", "",
+              "| function | full marks | most frequent messages (count) |", "|---|---|---|"]
+    for name in names:
+        tests = [t for r in graded for t in r["tests"] if t["name"] == name]
+        passed = sum(t["score"] == t["max_score"] for t in tests)
+        counts = Counter(m for t in tests if t["score"] < t["max_score"] for m in t["output"].splitlines() if m)
+        common = "; ".join(f"{m.replace('|', '/')} ({c})" for m, c in
+                           sorted(counts.items(), key=lambda mc: (-mc[1], mc[0]))[:3])
+        rate = f"{passed}/{len(tests)} ({passed / len(tests):.0%})" if tests else "-"
+        lines.append(f"| {name} | {rate} | {common or '-'} |")
+    problems = Counter(r["problem"] for r in results if "problem" in r)
+    if problems:
+        lines += ["", "## Submissions that could not be graded", ""]
+        lines += [f"- {p} ({c})" for p, c in sorted(problems.items(), key=lambda pc: (-pc[1], pc[0]))]
+    return "\n".join(lines) + "\n"
+
+
+def _histogram(path: Path, totals: list[float], max_score: float) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.hist(totals, bins=20, range=(0, max(max_score, 1)), color="tab:blue")
+    ax.set_xlabel("total")
+    ax.set_ylabel("students")
+    fig.tight_layout()
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp.png")
+    fig.savefig(temporary, metadata={"Software": None})  # no version stamp: equal runs give equal files
+    plt.close(fig)
+    os.replace(temporary, path)
