@@ -1,6 +1,7 @@
 """Command line: ``python -m autograder grade NOTEBOOK [--assignment ID] [--json OUT] [--strict]``,
 ``python -m autograder batch SUBMISSIONS --assignment ID --out DIR [--workers N] [--shard K/N]`` and
-``python -m autograder merge SHARD_DIR ... --assignment ID --out DIR``.
+``python -m autograder merge SHARD_DIR ... --assignment ID --out DIR`` and
+``python -m autograder gradescope ID -o autograder_ID.zip``.
 
 Exit status: 0 when grading completed (whatever the score), 2 for unusable input, or with
 ``--strict`` (always, for ``batch``) when the graded code cannot be fully confined on this machine.
@@ -37,7 +38,15 @@ def main(argv: list[str] | None = None) -> int:
     merge_cmd.add_argument("shards", type=Path, nargs="+")
     merge_cmd.add_argument("--assignment", required=True, choices=known_ids())
     merge_cmd.add_argument("--out", type=Path, required=True)
+    bundle_cmd = sub.add_parser("gradescope", help="build a Gradescope autograder bundle (zip) for an assignment")
+    bundle_cmd.add_argument("assignment", choices=known_ids())
+    bundle_cmd.add_argument("-o", "--output", type=Path, required=True)
     args = parser.parse_args(argv)
+    if args.command == "gradescope":
+        from autograder.gradescope import build
+
+        print(f"{args.output}: {len(build(args.assignment, args.output))} files; upload it as the autograder")
+        return 0
     if args.command == "batch":
         return _batch(args)
     if args.command == "merge":

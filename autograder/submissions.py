@@ -56,7 +56,7 @@ def _notebooks(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts and p.is_file())
 
 
-def _pick(student: str, folder: Path, assignment_id: str) -> Submission:
+def pick(student: str, folder: Path, assignment_id: str) -> Submission:
     """The student's notebook in their folder: the only one, or the one named after the assignment."""
     found = _notebooks(folder)
     named = [p for p in found if p.name == f"{assignment_id}.ipynb"]
@@ -96,7 +96,7 @@ def find(source: Path, assignment_id: str, scratch: Path) -> list[Submission]:
         elif entry.is_dir():
             student = student_id(entry.name)
             folder = entry / assignment_id if (entry / assignment_id).is_dir() else entry
-            found.setdefault(student, []).append(_pick(student, folder, assignment_id))
+            found.setdefault(student, []).append(pick(student, folder, assignment_id))
     return [subs[0] if len(subs) == 1 else Submission(student, None, "two submissions under the same student id")
             for student, subs in sorted(found.items())]
 

@@ -1,0 +1,101 @@
+"""The Gradescope bundle, unpacked into a temporary /autograder and run as Gradescope runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from autograder.runtime import REPO, solution_path
+from tests.grading_helpers import solution_notebook, with_cell_source
+
+ID = "rnn_step_by_step"
+
+# Looks for the solution notebook wherever it may be, and answers with the solution's own code.
+CHEAT = '''
+def rnn_cell_forward(xt, a_prev, parameters):
+    import glob, json
+    for path in glob.glob("/**/solutions/rnn_step_by_step/*.ipynb", recursive=True) + \\
+            glob.glob("../../**/solutions/rnn_step_by_step/*.ipynb", recursive=True):
+        cells = json.load(open(path))["cells"]
+        source = next("".join(c["source"]) for c in cells if c["metadata"].get("nbgrader", {}).get("grade_id")
+                      == "rnn_cell_forward")
+        scope = {}
+        exec(source, globals(), scope)
+        return scope["rnn_cell_forward"](xt, a_prev, parameters)
+    raise RuntimeError("no solution found")
+'''
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory) -> Path:
+    """A temporary /autograder holding the unpacked bundle, built with the command instructors use."""
+    root = tmp_path_factory.mktemp("autograder")
+    bundle = root / "bundle.zip"
+    built = subprocess.run([sys.executable, "-m", "autograder", "gradescope", ID, "-o", str(bundle)], cwd=REPO,
+                           capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
+    with zipfile.ZipFile(bundle) as zf:
+        zf.extractall(root / "source")
+        for info in zf.infolist():  # zipfile does not restore permissions
+            os.chmod(root / "source" / info.filename, (info.external_attr >> 16) or 0o644)
+    return root
+
+
+def run_autograder(root: Path, notebook_text: str) -> dict:
+    submission, results = root / "submission", root / "results"
+    for folder in (submission, results):
+        folder.mkdir(exist_ok=True)
+        for old in folder.iterdir():
+            old.unlink()
+    (submission / f"{ID}.ipynb").write_text(notebook_text)
+    done = subprocess.run([str(root / "source" / "run_autograder")], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "AUTOGRADER_ROOT": str(root), "AUTOGRADER_PYTHON": sys.executable})
+    assert done.returncode == 0, done.stderr
+    return json.loads((results / "results.json").read_text())
+
+
+def test_the_bundle_has_gradescopes_two_scripts_and_only_this_assignments_solution(root):
+    source = root / "source"
+    for script in ("setup.sh", "run_autograder"):
+        assert (source / script).stat().st_mode & stat.S_IXUSR, script
+    assert "pip install -r requirements.txt" in (source / "setup.sh").read_text()
+    assert [p.parent.name for p in (source / "solutions").glob("*/*.ipynb")] == [ID]
+    assert (source / "requirements.txt").read_text() == (REPO / "requirements.txt").read_text()
+
+
+def test_the_solution_gets_full_marks_and_the_stub_zero(root):
+    full = run_autograder(root, solution_path(ID).read_text())
+    assert full["score"] == full["max_score"] == 100, full
+    stub = run_autograder(root, (REPO / "assignments" / ID / f"{ID}.ipynb").read_text())
+    assert stub["score"] == 0 and len(stub["tests"]) == len(full["tests"])
+    assert all("not implemented yet" in t["output"] for t in stub["tests"])
+
+
+def test_a_notebook_that_reaches_for_the_solution_is_contained(root):
+    assert (root / "source" / "solutions" / ID / f"{ID}.ipynb").exists()  # it is there, but out of reach
+    cheat = with_cell_source(solution_notebook(ID), "rnn_cell_forward", CHEAT)
+    result = run_autograder(root, json.dumps(cheat))
+    tests = {t["name"]: t for t in result["tests"]}
+    assert tests["rnn_cell_forward"]["score"] == 0, tests["rnn_cell_forward"]
+    assert "no solution found" in tests["rnn_cell_forward"]["output"]  # the sandbox hid every copy
+    assert tests["rnn_forward"]["score"] == tests["rnn_forward"]["max_score"] > 0  # the rest is still graded
+
+
+def test_a_submission_without_a_notebook_gets_a_reason(root):
+    (root / "submission").mkdir(exist_ok=True)
+    for old in (root / "submission").iterdir():
+        old.unlink()
+    (root / "submission" / "answers.txt").write_text("I did it on paper")
+    (root / "results").mkdir(exist_ok=True)
+    done = subprocess.run([str(root / "source" / "run_autograder")], capture_output=True, text=True,
+                          env={**os.environ, "AUTOGRADER_ROOT": str(root), "AUTOGRADER_PYTHON": sys.executable})
+    assert done.returncode == 0, done.stderr
+    result = json.loads((root / "results" / "results.json").read_text())
+    assert result["score"] == 0 and "no notebook" in result["output"]
