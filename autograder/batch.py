@@ -94,8 +94,10 @@ def _progress(total: int):
     return tqdm(total=total, unit="notebook", file=sys.stderr, dynamic_ncols=True, smoothing=0.1)
 
 
-def run(source: Path, assignment_id: str, out: Path, workers: int = 1, shard: tuple[int, int] = (1, 1)) -> str:
-    """Grade every submission of ``source`` that has no result in ``out`` yet; rebuild the CSV and summary.
+def run(source: Path, assignment_id: str, out: Path, workers: int = 1, shard: tuple[int, int] = (1, 1),
+        nbgrader_db: Path | None = None) -> str:
+    """Grade every submission of ``source`` that has no result in ``out`` yet; rebuild the CSV and summary;
+    with ``nbgrader_db``, also write every score into that nbgrader gradebook.
 
     Returns the final line: counts and wall time."""
     from autograder.grade import SandboxUnavailable, sandbox_problems
@@ -123,6 +125,10 @@ def run(source: Path, assignment_id: str, out: Path, workers: int = 1, shard: tu
             _record(out, jobs[job], result)
             bar.update()
     write_reports(out, [out / s.student / RESULTS for s in found], assignment_id)
+    if nbgrader_db is not None:
+        from autograder.nbgrader_db import record
+
+        record(nbgrader_db, assignment_id, [out / s.student / RESULTS for s in found])
     return (f"{len(todo)} graded now ({bad} could not be graded), {len(found) - len(todo)} already done, "
             f"{len(found)} in all, in {time.perf_counter() - start:.1f} s: {out / 'grades.csv'}")
 

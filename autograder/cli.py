@@ -34,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     batch_cmd.add_argument("--workers", type=int, default=1, help="notebooks graded at once (default 1)")
     batch_cmd.add_argument("--shard", type=_shard, default=(1, 1), metavar="K/N",
                            help="grade only shard K of N (for a job array); combine the shards with merge")
+    batch_cmd.add_argument("--nbgrader-db", type=Path, metavar="GRADEBOOK",
+                           help="also write each score into this nbgrader gradebook (e.g. gradebook.db)")
     merge_cmd = sub.add_parser("merge", help="one grades.csv and summary.md from the folders of several shards")
     merge_cmd.add_argument("shards", type=Path, nargs="+")
     merge_cmd.add_argument("--assignment", required=True, choices=known_ids())
@@ -96,7 +98,8 @@ def _batch(args: argparse.Namespace) -> int:
     from autograder.grade import SandboxUnavailable
 
     try:
-        print(run(args.submissions, args.assignment, args.out, workers=args.workers, shard=args.shard))
+        print(run(args.submissions, args.assignment, args.out, workers=args.workers, shard=args.shard,
+                  nbgrader_db=args.nbgrader_db))
     except SandboxUnavailable as exc:
         print(f"error: the graded code cannot be fully confined here, and a class is only graded confined: {exc}",
               file=sys.stderr)

@@ -1,0 +1,34 @@
+"""Hand-off to nbgrader: our scores written into an nbgrader gradebook, as auto-scores of the grade cells.
+
+An instructor who already uses nbgrader keeps formgrader (manual grading, feedback) and ``nbgrader
+export``, and grades with ``python -m autograder batch ... --nbgrader-db gradebook.db`` instead of
+``nbgrader autograde``. Each graded function's score goes to its ``test_<function>`` grade cell through
+nbgrader's own API, so the database stays as nbgrader expects it. The assignment must already be in the
+gradebook (``nbgrader generate_assignment`` puts it there).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def record(db: Path, assignment_id: str, result_paths: list[Path]) -> int:
+    """Write the scores of these results.json files into the gradebook at ``db``; returns how many students."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(f"sqlite:///{Path(db).resolve()}") as gradebook:
+        gradebook.find_assignment(assignment_id)  # MissingEntry: the assignment was never generated with this db
+        for path in result_paths:
+            result = json.loads(Path(path).read_text())
+            student = result["student"]
+            gradebook.update_or_create_student(student)
+            try:
+                gradebook.find_submission(assignment_id, student)
+            except MissingEntry:
+                gradebook.add_submission(assignment_id, student)
+            for test in result["tests"]:
+                grade = gradebook.find_grade(f"test_{test['name']}", assignment_id, assignment_id, student)
+                grade.auto_score = test["score"]
+            gradebook.db.commit()
+    return len(result_paths)
