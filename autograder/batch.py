@@ -124,11 +124,12 @@ def run(source: Path, assignment_id: str, out: Path, workers: int = 1, shard: tu
             bad += "problem" in result
             _record(out, jobs[job], result)
             bar.update()
-    write_reports(out, [out / s.student / RESULTS for s in found], assignment_id)
+    results = load_results([out / s.student / RESULTS for s in found])
+    write_reports(out, results, assignment_id)
     if nbgrader_db is not None:
         from autograder.nbgrader_db import record
 
-        record(nbgrader_db, assignment_id, [out / s.student / RESULTS for s in found])
+        record(nbgrader_db, assignment_id, results)
     return (f"{len(todo)} graded now ({bad} could not be graded), {len(found) - len(todo)} already done, "
             f"{len(found)} in all, in {time.perf_counter() - start:.1f} s: {out / 'grades.csv'}")
 
@@ -150,13 +151,17 @@ def merge(shards: list[Path], out: Path, assignment_id: str) -> str:
             if target.resolve() != result.resolve():
                 write_atomically(target, result.read_text())
             paths.append(target)
-    write_reports(out, paths, assignment_id)
+    write_reports(out, load_results(paths), assignment_id)
     return f"merged {len(paths)} results from {len(shards)} shards: {out / 'grades.csv'}"
 
 
-def write_reports(out: Path, result_paths: list[Path], assignment_id: str) -> None:
-    """grades.csv, summary.md and the histogram of totals, from the result files alone."""
-    results = sorted((json.loads(p.read_text()) for p in result_paths), key=lambda r: r["student"])
+def load_results(paths: list[Path]) -> list[dict]:
+    """The results.json files, parsed, in student order."""
+    return sorted((json.loads(p.read_text()) for p in paths), key=lambda r: r["student"])
+
+
+def write_reports(out: Path, results: list[dict], assignment_id: str) -> None:
+    """grades.csv, summary.md and the histogram of totals, from the results alone (see load_results)."""
     names = [f.name for f in get_assignment(assignment_id).functions]
     table = io.StringIO()
     writer = csv.writer(table, lineterminator="\n")

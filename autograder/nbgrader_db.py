@@ -9,18 +9,16 @@ gradebook (``nbgrader generate_assignment`` puts it there).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 
-def record(db: Path, assignment_id: str, result_paths: list[Path]) -> int:
-    """Write the scores of these results.json files into the gradebook at ``db``; returns how many students."""
+def record(db: Path, assignment_id: str, results: list[dict]) -> int:
+    """Write the scores of these results (parsed results.json) into the gradebook at ``db``; returns how many."""
     from nbgrader.api import Gradebook, MissingEntry
 
     with Gradebook(f"sqlite:///{Path(db).resolve()}") as gradebook:
         gradebook.find_assignment(assignment_id)  # MissingEntry: the assignment was never generated with this db
-        for path in result_paths:
-            result = json.loads(Path(path).read_text())
+        for result in results:
             student = result["student"]
             gradebook.update_or_create_student(student)
             try:
@@ -31,4 +29,4 @@ def record(db: Path, assignment_id: str, result_paths: list[Path]) -> int:
                 grade = gradebook.find_grade(f"test_{test['name']}", assignment_id, assignment_id, student)
                 grade.auto_score = test["score"]
             gradebook.db.commit()
-    return len(result_paths)
+    return len(results)

@@ -88,7 +88,7 @@ def find(source: Path, assignment_id: str, scratch: Path) -> list[Submission]:
         root = root / "submitted"
     found: dict[str, list[Submission]] = {}
     for entry in sorted(root.iterdir()):
-        if entry.name.startswith(".") or entry.name == UNPACKED_MARKER:
+        if entry.name.startswith("."):  # hidden files, and our own UNPACKED_MARKER
             continue
         if entry.is_file() and entry.suffix == ".ipynb":
             student = student_id(entry.stem)

@@ -48,13 +48,14 @@ def root(tmp_path_factory) -> Path:
     return root
 
 
-def run_autograder(root: Path, notebook_text: str) -> dict:
+def run_autograder(root: Path, notebook_text: str, name: str = f"{ID}.ipynb") -> dict:
+    """Hand Gradescope's submission folder one file, ``name``, run run_autograder, read results.json."""
     submission, results = root / "submission", root / "results"
     for folder in (submission, results):
         folder.mkdir(exist_ok=True)
         for old in folder.iterdir():
             old.unlink()
-    (submission / f"{ID}.ipynb").write_text(notebook_text)
+    (submission / name).write_text(notebook_text)
     done = subprocess.run([str(root / "source" / "run_autograder")], capture_output=True, text=True, timeout=600,
                           env={**os.environ, "AUTOGRADER_ROOT": str(root), "AUTOGRADER_PYTHON": sys.executable})
     assert done.returncode == 0, done.stderr
@@ -89,13 +90,5 @@ def test_a_notebook_that_reaches_for_the_solution_is_contained(root):
 
 
 def test_a_submission_without_a_notebook_gets_a_reason(root):
-    (root / "submission").mkdir(exist_ok=True)
-    for old in (root / "submission").iterdir():
-        old.unlink()
-    (root / "submission" / "answers.txt").write_text("I did it on paper")
-    (root / "results").mkdir(exist_ok=True)
-    done = subprocess.run([str(root / "source" / "run_autograder")], capture_output=True, text=True,
-                          env={**os.environ, "AUTOGRADER_ROOT": str(root), "AUTOGRADER_PYTHON": sys.executable})
-    assert done.returncode == 0, done.stderr
-    result = json.loads((root / "results" / "results.json").read_text())
+    result = run_autograder(root, "I did it on paper", name="answers.txt")
     assert result["score"] == 0 and "no notebook" in result["output"]

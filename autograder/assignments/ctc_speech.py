@@ -53,12 +53,17 @@ def merge_repeats(path: list[int]) -> list[int]:
     return [k for i, k in enumerate(path) if i == 0 or k != path[i - 1]]
 
 
+def collapsed(path, blank: int) -> list[int]:
+    """The grader's own collapse rule B: merge repeats, then drop blanks."""
+    return [int(k) for k in merge_repeats(list(path)) if k != blank]
+
+
 def labelling_probabilities(log_probs: np.ndarray, blank: int) -> dict[tuple[int, ...], float]:
     """P(labelling | x) of every labelling, by adding up all C^T paths (tiny inputs only)."""
     totals: dict[tuple[int, ...], float] = defaultdict(float)
     T, C = log_probs.shape
     for path in itertools.product(range(C), repeat=T):
-        labelling = tuple(k for k in merge_repeats(list(path)) if k != blank)
+        labelling = tuple(collapsed(path, blank))
         totals[labelling] += float(np.exp(log_probs[np.arange(T), path].sum()))
     return totals
 
@@ -68,7 +73,7 @@ def brute_force_loss_and_grad(log_probs: np.ndarray, target: list[int], blank: i
     T, C = log_probs.shape
     total, occupancy = 0.0, np.zeros((T, C))
     for path in itertools.product(range(C), repeat=T):
-        if [k for k in merge_repeats(list(path)) if k != blank] == list(target):
+        if collapsed(path, blank) == list(target):
             p = float(np.exp(log_probs[np.arange(T), path].sum()))
             total += p
             occupancy[np.arange(T), path] += p
@@ -255,7 +260,7 @@ def greedy_mistakes():
                     lambda ctx: padded(best_path(1)(ctx), len(ctx.probe.kwargs["log_probs"]))),
             Mistake("labels", "the argmax is taken over axis 0 (the frames); take it over axis 1, the classes of "
                     "each frame", lambda ctx: padded(
-                        [k for k in merge_repeats(list(best_path(0)(ctx))) if k != ctx.probe.kwargs["blank"]],
+                        collapsed(best_path(0)(ctx), ctx.probe.kwargs["blank"]),
                         len(ctx.probe.kwargs["log_probs"])))]
 
 
@@ -278,7 +283,7 @@ def beam_probes(rng, ref):
 def beam_mistakes():
     def best_path_labels(ctx: Context) -> np.ndarray:
         log_probs, blank = ctx.probe.kwargs["log_probs"], ctx.probe.kwargs["blank"]
-        return padded([k for k in merge_repeats(list(np.argmax(log_probs, axis=1))) if k != blank], len(log_probs))
+        return padded(collapsed(np.argmax(log_probs, axis=1), blank), len(log_probs))
 
     return [Mistake("labels", "the answer is the best single path (greedy decoding's answer): paths that collapse "
                     "to the same prefix must be merged, their probabilities added, before the beam is pruned",
