@@ -1,7 +1,7 @@
 """The sandboxed side of grading one function: build the student's module, call it on each probe.
 
-Run by the supervisor as ``python -m autograder._child``, confined to its working folder (the
-current directory), which the grader filled with ``config.json``, ``code.json`` (the student's
+Called in a child forked by the fork server (:mod:`autograder.forkserver`) once it is confined to
+its working folder (the current directory), which the grader filled with ``config.json``, ``code.json`` (the student's
 graded code and the reference code of the helpers this function may use, never of the function
 itself) and the probe inputs. It never sees the notebook, the solutions or the reference outputs.
 Everything it writes is plain data (see ``wire``); the grader decides the verdicts. Trusted
@@ -14,13 +14,13 @@ import json
 import sys
 from pathlib import Path
 
+from autograder import runtime, wire
+from autograder.assignments import get_assignment
+from autograder.notebook import Statement
+from autograder.verdict import shared_arrays
+
 
 def main() -> None:
-    from autograder import runtime, wire
-    from autograder.assignments import get_assignment
-    from autograder.notebook import Statement
-    from autograder.verdict import shared_arrays
-
     work = Path.cwd()
     save, load, dumps, describe = wire.save, wire.load, json.dumps, runtime.describe_exception
     write_text = Path.write_text
@@ -52,7 +52,3 @@ def main() -> None:
             status = {"ok": False, "error": f"its result could not be read ({type(exc).__name__})"}
         write_text(work / f"status_{i}.json", dumps(status))
         sys.stdout.flush()
-
-
-if __name__ == "__main__":
-    main()

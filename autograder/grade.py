@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-import sys
 import tempfile
 import time
 import warnings
@@ -140,9 +139,13 @@ def grade(path: Path, assignment_id: str | None = None, workers: int = 2,
     path = Path(path)
     nb = notebook.read_notebook(path)
     assignment_id = assignment_id or infer_assignment(path, nb)
-    assignment = get_assignment(assignment_id)
+    if assignment_id not in known_ids():
+        raise KeyError(assignment_id)
     if strict and (problems := sandbox_problems(path, protected)):
         raise SandboxUnavailable("; ".join(problems))
+    # Started first, so that its imports overlap the grader's own (the spec, the reference).
+    sandbox.start_server(runtime.child_modules(assignment_id))
+    assignment = get_assignment(assignment_id)
     reference = runtime.load_reference(assignment)
     solution_nb = runtime.solution_notebook(assignment.id)
     points = notebook.points(solution_nb)
@@ -194,8 +197,8 @@ def _run_sandboxed(assignment: Assignment, spec: GradedFunction, probes: list[Pr
         (work / "code.json").write_text(json.dumps({k: [asdict(s) for s in v] for k, v in code.items()}))
         (work / "config.json").write_text(json.dumps({"assignment": assignment.id, "function": spec.name,
                                                       "probes": len(probes)}))
-        outcome = sandbox.run([sys.executable, "-m", "autograder._child"],
-                              seconds=assignment.seconds_per_function, memory_mb=assignment.memory_mb, box=box)
+        outcome = sandbox.run(box=box, seconds=assignment.seconds_per_function, memory_mb=assignment.memory_mb,
+                              modules=runtime.child_modules(assignment.id))
         if outcome.setup_error:
             return [Attempt(False, error=outcome.setup_error, process_ended=True)] * len(probes), []
         notes = _load_problems(work)

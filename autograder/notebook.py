@@ -109,6 +109,26 @@ def definitions(nb: dict, solution_ids: set[str]) -> list[Statement]:
     return kept
 
 
+def imported_modules(nb: dict) -> list[str]:
+    """The modules that the setup and solution cells import at their top level (what :func:`definitions`
+    keeps of a notebook's imports), in order, each once."""
+    found: dict[str, None] = {}
+    for cell in nb.get("cells", []):
+        nbgrader = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.get("cell_type") != "code" or not (str(_grade_id(cell)).startswith("setup") or nbgrader.get("solution")):
+            continue
+        try:
+            tree = ast.parse(_strip_magics(_source(cell)))
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Import):
+                found.update(dict.fromkeys(alias.name for alias in node.names))
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found[node.module] = None
+    return list(found)
+
+
 def _strip_magics(source: str) -> str:
     """Drop IPython magics and shell escapes, which are not Python."""
     return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())

@@ -88,6 +88,14 @@ def _reference(assignment_id: str) -> Namespace:
 
 
 @functools.cache
+def child_modules(assignment_id: str) -> tuple[str, ...]:
+    """What a graded function's child imports: its own code, the assignment's spec, and the modules the notebook
+    imports (public: the student version imports the same), for the fork server to import once."""
+    imported = notebook.imported_modules(solution_notebook(assignment_id))
+    return tuple(dict.fromkeys(["autograder._child", f"autograder.assignments.{assignment_id}", *imported]))
+
+
+@functools.cache
 def reference_source(assignment_id: str, name: str) -> str:
     """The source of the solution cell that defines ``name`` (its definitions only), for grader-side analysis."""
     return "\n\n".join(s.source for s in solution_statements(assignment_id) if s.cell == name)

@@ -1,41 +1,39 @@
-"""Running untrusted code in a confined child process with a wall clock and resource limits.
+"""Running a graded function's child (:mod:`autograder._child`) confined, with a wall clock and resource limits.
 
-Layout: grader -> supervisor -> child. The supervisor makes itself a *child subreaper* (Linux), so
-anything the student's code leaves running in the background, even a process that started its
-own session, is re-parented to the supervisor, which kills it before it exits. The grader only
-waits for the supervisor, reading no pipes, so a stray process holding stdout cannot stall it.
+The children are forked by a fork server (:mod:`autograder.forkserver`), one per assignment and
+grader process, which has imported what the assignment's code needs once. Its supervisor per job
+kills whatever the student's code leaves running, and the grader only waits for one line from the
+server per job, reading no pipe a child could hold, so a stray process cannot stall it.
 
 The child is confined by the kernel (see :mod:`autograder.confine` for the threat model). Its
 folder ``box/work`` is the only place it can write; the supervisor keeps its own files (the
 outcome, the child's stdout and stderr) one level up in ``box``, out of the child's reach. The
-child's environment is built from scratch, so no variable of the grader's (a token, a path to the
-submissions) reaches it.
+server's environment is built from scratch, so no variable of the grader's (a token, a path to the
+submissions) reaches a child.
 """
 
 from __future__ import annotations
 
+import atexit
 import functools
+import itertools
 import json
 import os
-import select
-import signal
+import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import confine
+from autograder import confine, forkserver
 
-# Single-threaded BLAS: predictable memory under RLIMIT_AS and no oversubscription of 2 cores.
-_CHILD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-              "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1", "MPLBACKEND": "Agg",
-              "PYTHONHASHSEED": "0", "LANG": "C.UTF-8"}
 # The few variables of the grader's own that the child needs to run the same interpreter the same way.
 _PASSED_ON = ("PATH", "LD_LIBRARY_PATH", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-# The course packages the child imports (public code, no answers): they are linked into its folder.
+# The course packages the child imports (public code, no answers): the server imports them through links.
 _PACKAGES = ("autograder", "seqmodels")
-MAX_FILE_MB = 256  # RLIMIT_FSIZE: the child cannot fill the disk
 
 
 @dataclass(frozen=True)
@@ -80,154 +78,144 @@ def exposed(protected: list[Path]) -> list[str]:
     return found
 
 
+def _matplotlib_cache() -> Path:
+    """The grader's own matplotlib cache: its font list, which matplotlib would otherwise rebuild in every new
+    server (0.2 s). The children cannot read it; they inherit the list already loaded."""
+    if "MPLCONFIGDIR" in os.environ:
+        return Path(os.environ["MPLCONFIGDIR"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "matplotlib"
+
+
 @functools.cache
 def status() -> confine.Status:
     return confine.status()
 
 
-def run(argv: list[str], *, seconds: float, memory_mb: int, box: Path) -> Outcome:
-    """Run ``argv`` in ``box/work`` under the limits and the confinement, kill all it started, say how it ended."""
-    work = box / "work"
-    _link_packages(work)
-    level = status()
-    policy = child_policy()
-    config = {"argv": argv, "seconds": seconds, "memory_mb": memory_mb, "box": str(box),
-              "read": [str(p) for p in policy.read],
-              "landlock_abi": level.landlock_abi, "netns": level.netns, "root": level.root}
-    env = {**{k: os.environ[k] for k in _PASSED_ON if k in os.environ}, **_CHILD_ENV,
-           "HOME": str(work), "TMPDIR": str(work), "PYTHONPATH": str(work / "lib")}
-    supervisor_env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        filter(None, [str(_package_dir("autograder").parent), os.environ.get("PYTHONPATH", "")]))}
-    with open(box / "supervisor.log", "wb") as log:
-        # -S: the supervisor needs only the standard library and this package (on PYTHONPATH), not site-packages.
-        proc = subprocess.Popen([sys.executable, "-S", "-m", "autograder.sandbox", json.dumps(config), json.dumps(env)],
-                                stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=supervisor_env,
-                                cwd=box, start_new_session=True)
-        if not _wait(proc, seconds + 15):  # backstop; the supervisor enforces `seconds` itself
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    try:
-        data = json.loads((box / "outcome.json").read_text())
-        return Outcome(data["returncode"], data["timed_out"], data.get("setup_error", ""))
-    except (OSError, ValueError, KeyError):
-        return Outcome(None, True)  # the supervisor itself was killed by the backstop
+def run(*, box: Path, seconds: float, memory_mb: int, modules: tuple[str, ...] = ()) -> Outcome:
+    """Run the child for the job in ``box/work`` under the limits and the confinement, and say how it ended.
 
-
-def _link_packages(work: Path) -> None:
-    """``work/lib`` holds links to the course packages, so the child imports them without reading their parent."""
-    lib = work / "lib"
-    lib.mkdir(parents=True, exist_ok=True)
-    for name in _PACKAGES:
-        (lib / name).symlink_to(_package_dir(name), target_is_directory=True)
-
-
-def _wait(proc: subprocess.Popen, seconds: float) -> bool:
-    """Wait for ``proc`` to end; False if it is still running after ``seconds``.
-
-    Popen.wait(timeout) polls with sleeps of up to 50 ms, which would add a noticeable share of
-    every function's grading time; a pidfd wakes us the moment the process ends.
+    ``modules`` are imported once by the fork server that runs it (public modules only: the children
+    inherit them), so jobs that name the same modules share a server.
     """
-    try:
-        pidfd = os.pidfd_open(proc.pid)
-    except (AttributeError, OSError):  # not Linux 5.3+: poll
-        try:
-            proc.wait(timeout=seconds)
-            return True
-        except subprocess.TimeoutExpired:
-            return False
-    try:
-        ready, _, _ = select.select([pidfd], [], [], seconds)
-    finally:
-        os.close(pidfd)
-    if ready:
-        proc.wait()
-    return bool(ready)
+    level = status()
+    request = {"box": str(box), "seconds": seconds, "memory_mb": memory_mb,
+               "landlock_abi": level.landlock_abi, "netns": level.netns, "root": level.root}
+    return _server(tuple(modules)).run(request)
 
 
-# ----------------------------------------------------------------------------- supervisor side
+class _Server:
+    """The grader's end of one fork server: a request line per job, an answer line when its supervisor ends."""
 
-def _become_subreaper() -> None:
-    if sys.platform.startswith("linux"):
-        import ctypes
+    def __init__(self, modules: tuple[str, ...]):
+        # Removed by close() alone (no finalizer): a forked batch worker drops its copy of this object.
+        self._folder = folder = Path(tempfile.mkdtemp(prefix="sandbox-server-"))
+        # Links to the course packages, so the server imports them without listing the folder that holds them.
+        (folder / "lib").mkdir()
+        for name in _PACKAGES:
+            (folder / "lib" / name).symlink_to(_package_dir(name), target_is_directory=True)
+        env = {**{k: os.environ[k] for k in _PASSED_ON if k in os.environ}, **forkserver.CHILD_ENV,
+               "HOME": str(folder), "TMPDIR": str(folder), "PYTHONPATH": str(folder / "lib"),
+               "MPLCONFIGDIR": str(_matplotlib_cache())}
+        with open(folder / "server.log", "wb") as log:
+            self._proc = subprocess.Popen([sys.executable, "-m", "autograder.forkserver", json.dumps(list(modules))],
+                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env,
+                                          cwd=folder, start_new_session=True)
+        self._lock = threading.Lock()
+        self._waiting: dict[int, threading.Event] = {}
+        self._jobs = itertools.count()
+        self.ended = False
+        threading.Thread(target=self._read_answers, daemon=True).start()
 
-        PR_SET_CHILD_SUBREAPER = 36
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-
-
-def _children_of(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir() if Path("/proc").exists() else []:
-        if entry.name.isdigit():
+    def run(self, request: dict) -> Outcome:
+        done = threading.Event()
+        with self._lock:
+            job = next(self._jobs)
+            self._waiting[job] = done
             try:
-                stat = (entry / "stat").read_text()
+                self._proc.stdin.write(json.dumps({**request, "job": job}).encode() + b"\n")
+                self._proc.stdin.flush()
             except OSError:
-                continue
-            # Field 4 is the parent pid; the command name in field 2 may contain spaces, so split after ')'.
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
-def _kill_descendants() -> None:
-    """Kill and reap everything that is (or becomes, by re-parenting) our child."""
-    for _ in range(200):
-        children = _children_of(os.getpid())
-        if not children:
-            break
-        for pid in children:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        for pid in children:
-            try:
-                os.waitpid(pid, 0)
-            except ChildProcessError:
-                pass
-
-
-def _supervise(config: dict, env: dict) -> None:
-    import resource
-
-    _become_subreaper()
-    box = Path(config["box"])
-    work = box / "work"
-    limit = config["memory_mb"] * 2**20
-    cpu = int(config["seconds"]) + 1
-    file_size = MAX_FILE_MB * 2**20
-    abi = config["landlock_abi"]
-    outcome = {"returncode": None, "timed_out": False}
-    try:
-        ruleset = None
-        if abi >= 1:
-            policy = confine.Policy(read=tuple(Path(p) for p in config["read"]), write=(work,))
-            ruleset = confine.build_ruleset(policy, abi)
-    except OSError as exc:
-        outcome["setup_error"] = f"the sandbox could not be set up ({exc})"
-        (box / "outcome.json").write_text(json.dumps(outcome))
-        return
-
-    def enter() -> None:  # runs in the child, between fork and exec
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
-        confine.confine_self(ruleset, config["netns"], config["root"])
-
-    with open(box / "child.out", "wb") as out, open(box / "child.err", "wb") as err:
+                self.ended = True
+        # The server kills a supervisor that outlives its limit by forkserver.BACKSTOP_SECONDS; this is the last resort.
+        if not done.wait(request["seconds"] + 2 * forkserver.BACKSTOP_SECONDS) or self.ended:
+            with self._lock:
+                self._waiting.pop(job, None)
+            if self.ended:
+                return Outcome(None, False, "the sandbox's fork server stopped")
         try:
-            child = subprocess.Popen(config["argv"], stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                     cwd=work, env=env, preexec_fn=enter)
-        except (OSError, subprocess.SubprocessError) as exc:
-            outcome["setup_error"] = f"the sandbox could not be set up ({exc})"
-        else:
-            if not _wait(child, config["seconds"]):
-                outcome["timed_out"] = True
-                child.kill()
-            outcome["returncode"] = child.wait()
-    _kill_descendants()
-    (box / "outcome.json").write_text(json.dumps(outcome))
+            data = json.loads((Path(request["box"]) / "outcome.json").read_text())
+            return Outcome(data["returncode"], data["timed_out"], data.get("setup_error", ""))
+        except (OSError, ValueError, KeyError):
+            return Outcome(None, True)  # the supervisor itself was killed by the backstop
+
+    def _read_answers(self) -> None:
+        for line in self._proc.stdout:
+            with self._lock:
+                done = self._waiting.pop(json.loads(line)["job"], None)
+            if done is not None:
+                done.set()
+        with self._lock:  # the server has gone: nobody waits for an answer that cannot come
+            self.ended = True
+            for done in self._waiting.values():
+                done.set()
+
+    @property
+    def busy(self) -> bool:
+        with self._lock:
+            return bool(self._waiting)
+
+    def close(self) -> None:
+        """Close the server's stdin, so that it exits (jobs still running finish on their own)."""
+        try:
+            self._proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self._proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+        shutil.rmtree(self._folder, ignore_errors=True)
 
 
-if __name__ == "__main__":
-    _supervise(json.loads(sys.argv[1]), json.loads(sys.argv[2]))
+_servers: dict[tuple[str, ...], _Server] = {}
+_servers_lock = threading.Lock()
+
+
+def _server(modules: tuple[str, ...]) -> _Server:
+    """The fork server for ``modules``, started on first use; idle servers for other modules are closed
+    (each holds its imports in memory, and a grader process rarely grades two assignments at once)."""
+    with _servers_lock:
+        server = _servers.get(modules)
+        if server is None or server.ended:
+            for other in [k for k, s in _servers.items() if k != modules and not s.busy]:
+                _servers.pop(other).close()
+            server = _servers[modules] = _Server(modules)
+        return server
+
+
+def start_server(modules: tuple[str, ...]) -> None:
+    """Start the fork server for ``modules`` now, so that its imports overlap the grader's own work."""
+    _server(tuple(modules))
+
+
+@atexit.register
+def close_servers() -> None:
+    """Close every fork server of this process (also done at exit)."""
+    with _servers_lock:
+        while _servers:
+            _servers.popitem()[1].close()
+
+
+def _forget_servers_in_child() -> None:
+    """A forked grader (a batch worker) must not share its parent's servers: it starts its own."""
+    for server in _servers.values():
+        for pipe in (server._proc.stdin, server._proc.stdout):
+            try:
+                os.close(pipe.fileno())
+            except OSError:
+                pass
+    _servers.clear()
+
+
+os.register_at_fork(after_in_child=_forget_servers_in_child)

@@ -1,0 +1,270 @@
+"""The sandbox's fork server: imports what the graded code needs once, then forks one confined child per job.
+
+Layout: grader -> fork server -> supervisor (one per job) -> child. Starting a Python process and
+importing numpy (and torch, matplotlib, music21 for some assignments) costs from 0.3 s to 3 s, far
+more than grading a function; forking a process that has already done so costs milliseconds.
+
+What the server holds is what every child inherits, so it holds nothing a child must not see. The
+grader starts it with ``python -m autograder.forkserver MODULES``, in an environment built from
+scratch, so none of the grader's variables is in its memory. It imports public modules only (the
+course packages and what the assignment's notebook imports), and it never reads a submission, a
+solution or the reference: each child reads its own job from its folder after it is confined. A
+request names the folder and the limits, nothing else.
+
+Protocol: one JSON request per line on stdin, ``{"job", "box", "seconds", "memory_mb", "landlock_abi",
+"netns", "root"}``; once that job's supervisor has ended, and so has written ``box/outcome.json``, the
+line ``{"job": N}`` on stdout. The server exits when stdin closes; supervisors still running finish
+their jobs on their own.
+
+The supervisor makes itself a *child subreaper* (Linux), so anything the student's code leaves
+running, even a process in a session of its own, is re-parented to it and killed before it ends.
+It keeps its own files (the outcome, the child's stdout and stderr) in ``box``, one level above the
+child's folder ``box/work``, out of the child's reach.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import resource
+import select
+import signal
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+from typing import NoReturn
+
+from autograder import confine
+
+# Single-threaded BLAS: predictable memory under RLIMIT_AS and no oversubscription of 2 cores.
+CHILD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+             "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1", "MPLBACKEND": "Agg",
+             "PYTHONHASHSEED": "0", "LANG": "C.UTF-8"}
+MAX_FILE_MB = 256  # RLIMIT_FSIZE: the child cannot fill the disk
+BACKSTOP_SECONDS = 10.0  # beyond a job's own limit, after which its supervisor is killed (it never should be)
+
+
+# ----------------------------------------------------------------------------- server
+
+def serve(modules: list[str]) -> NoReturn:
+    """Import ``modules``, then start a supervisor per request until stdin closes."""
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - the child meets the same error, where it is reported
+            pass
+    read_only = Path.cwd()  # the server's own folder: links to the course packages, caches written at import
+    # A supervisor's end wakes select() through this pipe (portable, unlike pidfds).
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda signum, frame: None)
+    running: dict[int, tuple[int, float]] = {}  # supervisor pid -> (job, deadline)
+    pending = b""
+    while True:
+        timeout = max(0.0, min(d for _, d in running.values()) - time.monotonic()) if running else None
+        try:
+            ready, _, _ = select.select([0, wake_r], [], [], timeout)
+        except InterruptedError:
+            ready = []
+        if wake_r in ready:
+            os.read(wake_r, 1 << 12)
+        while running and (ended := os.waitpid(-1, os.WNOHANG))[0]:
+            if (job := running.pop(ended[0], None)) is not None:
+                os.write(1, json.dumps({"job": job[0]}).encode() + b"\n")
+        if 0 in ready:
+            data = os.read(0, 1 << 16)
+            if not data:
+                os._exit(0)  # nothing to flush; finalising torch and matplotlib would take a while
+            *lines, pending = (pending + data).split(b"\n")
+            for line in lines:
+                request = json.loads(line)
+                pid = _start_supervisor(request, read_only)
+                running[pid] = (request["job"], time.monotonic() + request["seconds"] + BACKSTOP_SECONDS)
+        for pid, (job, deadline) in list(running.items()):
+            if time.monotonic() > deadline:  # not yet reaped, so the pid cannot have been reused
+                _kill_group(pid)
+                running[pid] = (job, float("inf"))
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _start_supervisor(request: dict, read_only: Path) -> int:
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.setsid()
+            signal.set_wakeup_fd(-1)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            # The server's pipes (requests, answers, wake-ups) are not the supervisor's business.
+            null = os.open(os.devnull, os.O_RDWR)
+            os.dup2(null, 0)
+            os.dup2(null, 1)
+            os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+            supervise(request, read_only)
+            code = 0
+        except BaseException:  # noqa: BLE001 - reported in the server's log; the outcome file is missing
+            traceback.print_exc()
+        finally:
+            os._exit(code)
+    return pid
+
+
+# ----------------------------------------------------------------------------- supervisor
+
+def supervise(request: dict, read_only: Path) -> None:
+    """Run one job's child under the limits and the confinement, kill all it started, write how it ended."""
+    from autograder.sandbox import child_policy
+
+    _become_subreaper()
+    box = Path(request["box"])
+    work = box / "work"
+    outcome: dict = {"returncode": None, "timed_out": False}
+    try:
+        abi = request["landlock_abi"]
+        policy = confine.Policy(read=(*child_policy().read, read_only), write=(work,))
+        ruleset = confine.build_ruleset(policy, abi) if abi >= 1 else None
+        out, err = (os.open(box / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                    for name in ("child.out", "child.err"))
+        entered_r, entered_w = os.pipe()
+    except OSError as exc:
+        outcome["setup_error"] = f"the sandbox could not be set up ({exc})"
+        (box / "outcome.json").write_text(json.dumps(outcome))
+        return
+    pid = os.fork()
+    if pid == 0:
+        os.close(entered_r)
+        _run_child(request, work, ruleset, out, err, entered_w)  # never returns
+    os.close(entered_w)
+    problem = _read_all(entered_r)  # empty once the child has entered the sandbox
+    if problem:
+        outcome["setup_error"] = f"the sandbox could not be set up ({problem.decode(errors='replace')})"
+    status = _wait(pid, request["seconds"])
+    if status is None:
+        outcome["timed_out"] = True
+        os.kill(pid, signal.SIGKILL)
+        status = os.waitpid(pid, 0)[1]
+    outcome["returncode"] = os.waitstatus_to_exitcode(status)
+    _kill_descendants()
+    (box / "outcome.json").write_text(json.dumps(outcome))
+
+
+def _run_child(request: dict, work: Path, ruleset: int | None, out: int, err: int, entered: int) -> None:
+    """In the forked child: limits, confinement, then the graded code (:mod:`autograder._child`); never returns."""
+    try:
+        null = os.open(os.devnull, os.O_RDONLY)
+        for fd, target in ((null, 0), (out, 1), (err, 2)):
+            os.dup2(fd, target)
+        os.chdir(work)
+        os.environ.update({"HOME": str(work), "TMPDIR": str(work)})
+        tempfile.tempdir = str(work)
+        limit, cpu, file_size = request["memory_mb"] * 2**20, int(request["seconds"]) + 1, MAX_FILE_MB * 2**20
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
+        confine.confine_self(ruleset, request["netns"], request["root"])
+    except BaseException as exc:  # noqa: BLE001 - the supervisor reports it; no student code has run
+        os.write(entered, f"{type(exc).__name__}: {exc}".encode()[:1000])
+        os._exit(1)
+    # Before any student code: every descriptor but stdin, stdout and stderr goes (the ruleset, the
+    # supervisor's pipe), so the child cannot reach the server or another job.
+    os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+    code = 0
+    try:
+        from autograder import _child
+
+        _child.main()
+    except BaseException:  # noqa: BLE001 - a fault of the grader's side: its traceback goes to child.err
+        traceback.print_exc()
+        code = 1
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except BaseException:  # noqa: BLE001 - the student's code may have replaced or closed it
+                pass
+        os._exit(code)
+
+
+def _read_all(fd: int) -> bytes:
+    data = b""
+    while chunk := os.read(fd, 1024):
+        data += chunk
+    os.close(fd)
+    return data
+
+
+def _wait(pid: int, seconds: float) -> int | None:
+    """Wait for child ``pid`` to end and reap it: its wait status, or None if it still runs after ``seconds``.
+
+    A pidfd (Linux 5.3+) wakes us the moment it ends; elsewhere we poll, as Popen.wait does.
+    """
+    if hasattr(os, "pidfd_open"):
+        pidfd = os.pidfd_open(pid)
+        try:
+            ready, _, _ = select.select([pidfd], [], [], seconds)
+        finally:
+            os.close(pidfd)
+        return os.waitpid(pid, 0)[1] if ready else None
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        ended, status = os.waitpid(pid, os.WNOHANG)
+        if ended:
+            return status
+        time.sleep(0.005)
+    return None
+
+
+def _become_subreaper() -> None:
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    PR_SET_CHILD_SUBREAPER = 36
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir() if Path("/proc").exists() else []:
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            # Field 4 is the parent pid; the command name in field 2 may contain spaces, so split after ')'.
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _kill_descendants() -> None:
+    """Kill and reap everything that is (or becomes, by re-parenting) our child."""
+    for _ in range(200):
+        children = _children_of(os.getpid())
+        if not children:
+            break
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for pid in children:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+
+
+if __name__ == "__main__":
+    serve(json.loads(sys.argv[1]))
