@@ -11,7 +11,7 @@ from typing import Callable
 
 from autograder import runtime
 from autograder.assignments import get_assignment
-from autograder.grade import normalise, probes_for, reference_results, reference_runner
+from autograder.grade import normalise, prepared, reference_runner
 from autograder.verdict import Attempt, judge, shared_arrays
 
 
@@ -20,7 +20,8 @@ def check(assignment_id: str, function: Callable) -> None:
     assignment = get_assignment(assignment_id)
     spec = assignment.function(function.__name__)
     reference = runtime.load_reference(assignment)
-    probes = probes_for(assignment, spec, reference)
+    ready = prepared(assignment_id, spec.name)
+    probes, expected = ready.copies()
     ref = reference_runner(spec, reference)
     learner_globals = getattr(function, "__globals__", {})
     # As in the grader, graded helpers are the reference's while this function is checked, so an
@@ -42,8 +43,7 @@ def check(assignment_id: str, function: Callable) -> None:
         for name in spec.uses:
             learner_globals.pop(name, None)
         learner_globals.update(saved)
-    expected, clues = reference_results(assignment, spec, reference, probes)
-    messages = judge(spec, probes, expected, attempts, ref, clues)
+    messages = judge(spec, probes, expected, attempts, ref, ready.clues)
     if messages:
         raise AssertionError(f"{spec.name}:\n  - " + "\n  - ".join(messages))
     print(f"{spec.name}: passed all {len(probes)} check{'s' if len(probes) > 1 else ''}.")

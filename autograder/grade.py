@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import re
 import tempfile
+import threading
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -89,29 +91,97 @@ def reference_results(assignment: Assignment, spec: GradedFunction, reference: N
 def _variant_results(spec: GradedFunction, reference: Namespace, probes: list[Probe], source: str,
                      public: frozenset[str]):
     """(probe index, only=None) -> (message, outputs by path) of each one-slip variant of the reference, lazily;
-    with ``only``, of the variants with that message alone, and outputs None for one that raised there."""
-    def on_probe(i: int, only: str | None = None):
+    with ``only``, of the variants with that message alone, and outputs None for one that raised there.
+
+    Each variant is run once per process and remembered, so a batch pays for the search once."""
+    searches: dict[tuple[int, str | None], _Replay] = {}
+    lock = threading.Lock()
+
+    def run_each(i: int, only: str | None) -> Iterator[tuple[str, Any]]:
+        """Every candidate variant's (message, outputs by path, or None where it raised) on probe ``i``."""
         kwargs = probes[i].kwargs
         seen = variants.final_locals(reference[spec.name],
                                      lambda: spec.driver(reference, spec.name, copy.deepcopy(kwargs)))
         kinds = {name: variants.kind_of(value) for name, value in seen.items()}
-        deadline = time.perf_counter() + VARIANT_SECONDS
         for variant in variants.variants(source, spec.name, set(public), kinds, spec.labels):
             if only is not None and variant.message != only:
                 continue
-            if time.perf_counter() > deadline:
-                return
             try:
                 with warnings.catch_warnings(), np.errstate(all="ignore"):
                     warnings.simplefilter("ignore")
                     fn = variants.run_variant(variant, spec.name, reference)
                     value = normalise(spec.driver({**reference, spec.name: fn}, spec.name, copy.deepcopy(kwargs)))
             except Exception:  # noqa: BLE001 - most variants fail on shapes: they are simply not this mistake
-                if only is not None:
-                    yield variant.message, None
+                yield variant.message, None
                 continue
             yield variant.message, leaves(value, spec.outputs)
+
+    def on_probe(i: int, only: str | None = None):
+        with lock:
+            search = searches.setdefault((i, only), _Replay(run_each(i, only)))
+        for message, outputs in search.read(VARIANT_SECONDS):
+            if outputs is not None or only is not None:
+                yield message, outputs
     return on_probe
+
+
+class _Replay:
+    """The items of an iterator, computed once and replayed to every later reader. Computing new ones has a
+    deadline per reader, so that each submission gets the full search time, whatever the ones before it used."""
+
+    def __init__(self, items: Iterator):
+        self._items, self._seen, self._done = items, [], False
+        self._lock = threading.Lock()
+
+    def read(self, seconds: float) -> Iterator:
+        deadline = time.perf_counter() + seconds
+        i = 0
+        while True:
+            with self._lock:
+                if i == len(self._seen):
+                    if self._done or time.perf_counter() > deadline:
+                        return
+                    try:
+                        self._seen.append(next(self._items))
+                    except StopIteration:
+                        self._done = True
+                        return
+                item = self._seen[i]
+            i += 1
+            yield item
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What grading one function takes from the reference: the same for every submission."""
+
+    probes: list[Probe]
+    expected: list[Any]
+    clues: Clues
+    inputs: list[dict[str, bytes]]  # each probe's arguments as the files the child reads (see wire.encode)
+
+    def copies(self) -> tuple[list[Probe], list[Any]]:
+        """The probes and expected results to judge one submission with: judging must not change the next one's."""
+        return copy.deepcopy((self.probes, self.expected))
+
+
+@functools.cache
+def prepared(assignment_id: str, name: str) -> Prepared:
+    """Built once per process, so that a batch builds each reference once (callers must not modify it)."""
+    assignment = get_assignment(assignment_id)
+    spec = assignment.function(name)
+    reference = runtime.load_reference(assignment)
+    probes = probes_for(assignment, spec, reference)
+    expected, clues = reference_results(assignment, spec, reference, probes)
+    return Prepared(probes, expected, clues, [wire.encode(p.kwargs) for p in probes])
+
+
+def prepare(assignment_id: str) -> None:
+    """Start the fork server and build every function's reference results now, for the threads of a batch to
+    share (the server's imports overlap the building)."""
+    sandbox.start_server(runtime.child_modules(assignment_id))
+    for spec in get_assignment(assignment_id).functions:
+        prepared(assignment_id, spec.name)
 
 
 class SandboxUnavailable(Exception):
@@ -156,12 +226,12 @@ def grade(path: Path, assignment_id: str | None = None, workers: int = 2,
     notebook_only = notebook.names_outside(nb, graded)  # names a graded function may wrongly rely on
 
     def one(spec: GradedFunction) -> FunctionResult:
-        probes = probes_for(assignment, spec, reference)
-        expected, clues = reference_results(assignment, spec, reference, probes)
+        ready = prepared(assignment.id, spec.name)
+        probes, expected = ready.copies()
         helpers = notebook.helper_code(solution, spec.uses, graded, exclude=spec.name)
-        attempts, notes = _run_sandboxed(assignment, spec, probes, {"student": student, "helpers": helpers},
+        attempts, notes = _run_sandboxed(assignment, spec, ready.inputs, {"student": student, "helpers": helpers},
                                          notebook_only)
-        messages = judge(spec, probes, expected, attempts, reference_runner(spec, reference), clues)
+        messages = judge(spec, probes, expected, attempts, reference_runner(spec, reference), ready.clues)
         if messages:
             messages = [plain_line(m) for m in messages + notes]
         max_score = points.get(spec.name, 0.0)
@@ -183,27 +253,27 @@ def plain_line(text: str) -> str:
     return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + "..."
 
 
-def _run_sandboxed(assignment: Assignment, spec: GradedFunction, probes: list[Probe],
+def _run_sandboxed(assignment: Assignment, spec: GradedFunction, inputs: list[dict[str, bytes]],
                    code: dict[str, list[notebook.Statement]],
                    notebook_only: dict[str, int]) -> tuple[list[Attempt], list[str]]:
-    """Call the student's function on every probe in a sandbox; (attempts, extra notes)."""
+    """Call the student's function on every probe (``inputs``, as files) in a sandbox; (attempts, extra notes)."""
     # ignore_cleanup_errors: the student's code may leave files it made unreadable, or very many.
     with tempfile.TemporaryDirectory(prefix=f"grade-{spec.name}-", ignore_cleanup_errors=True) as tmp:
         box = Path(tmp)
         work = box / "work"
         work.mkdir()
-        for i, probe in enumerate(probes):
-            wire.save(work / f"in_{i}", probe.kwargs)
+        for i, files in enumerate(inputs):
+            wire.write(work / f"in_{i}", files)
         (work / "code.json").write_text(json.dumps({k: [asdict(s) for s in v] for k, v in code.items()}))
         (work / "config.json").write_text(json.dumps({"assignment": assignment.id, "function": spec.name,
-                                                      "probes": len(probes)}))
+                                                      "probes": len(inputs)}))
         outcome = sandbox.run(box=box, seconds=assignment.seconds_per_function, memory_mb=assignment.memory_mb,
                               modules=runtime.child_modules(assignment.id))
         if outcome.setup_error:
-            return [Attempt(False, error=outcome.setup_error, process_ended=True)] * len(probes), []
+            return [Attempt(False, error=outcome.setup_error, process_ended=True)] * len(inputs), []
         notes = _load_problems(work)
         attempts: list[Attempt] = []
-        for i in range(len(probes)):
+        for i in range(len(inputs)):
             try:
                 status = json.loads(wire.read_regular(work / f"status_{i}.json"))
                 value = wire.load(work / f"out_{i}")

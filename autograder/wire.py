@@ -109,11 +109,23 @@ class Opaque:
         return f"<{self.type_name} object>"
 
 
+def encode(value: Any) -> dict[str, bytes]:
+    """``value`` as the bytes of the files that :func:`save` writes, by suffix."""
+    schema, arrays = pack(value)
+    npz = io.BytesIO()
+    np.savez(npz, **arrays)
+    return {".json": json.dumps(schema).encode(), ".npz": npz.getvalue()}
+
+
+def write(path: Path, files: dict[str, bytes]) -> None:
+    """Write what :func:`encode` gave to ``path.json`` + ``path.npz``."""
+    for suffix, data in files.items():
+        path.with_suffix(suffix).write_bytes(data)
+
+
 def save(path: Path, value: Any) -> None:
     """Write ``value`` to ``path.json`` + ``path.npz``."""
-    schema, arrays = pack(value)
-    np.savez(path.with_suffix(".npz"), **arrays)
-    path.with_suffix(".json").write_text(json.dumps(schema))
+    write(path, encode(value))
 
 
 def load(path: Path) -> Any:
