@@ -8,8 +8,9 @@ grader's result files, the grader's own source (to change later gradings), the n
 processes. Anything done in Python inside that process (audit hooks, a patched ``open``) can be
 undone by the same process, so nothing here relies on it. What the kernel enforces:
 
-* **Landlock** (Linux 5.13+; no privileges needed), applied in the child between ``fork`` and
-  ``exec``, so that the interpreter itself starts confined and every descendant inherits it:
+* **Landlock** (Linux 5.13+; no privileges needed), applied in the child right after ``fork``
+  (see :mod:`autograder.forkserver`), while it is still single-threaded and before any student code
+  runs, so that every thread and descendant it starts inherits it:
 
   - files: read (and execute) only the Python installation, its site-packages, the system
     libraries, and the course packages the child imports; read and write only its own working
@@ -34,7 +35,8 @@ undone by the same process, so nothing here relies on it. What the kernel enforc
   installation lives under a private home folder, as it does on pyenv installs.
 
 What stays open, by design: the child can read the course packages (``autograder``, ``seqmodels``:
-public code, no answers) and the reference code of the graded helpers it is handed for the function
+public code, no answers), the fork server's own folder (links to those packages, the server's log
+and what the public modules it imported cached there) and the reference code of the graded helpers it is handed for the function
 under test (never that function's own reference). It can use CPU and memory up to the limits the
 supervisor sets, and write up to ``RLIMIT_FSIZE`` into its own folder. Without a network namespace
 (not root, or root in a container without ``CAP_SYS_ADMIN``) UDP is not confined.
@@ -219,7 +221,7 @@ def _add_path_rule(ruleset_fd: int, path: Path, access: int) -> None:
 
 
 def confine_self(ruleset_fd: int | None, new_namespaces: bool, drop_capabilities: bool) -> None:
-    """Enter the sandbox: call in the child between fork and exec (``preexec_fn``).
+    """Enter the sandbox: call in the child after fork, while it is single-threaded, before any untrusted code.
 
     The order matters: the namespaces need CAP_SYS_ADMIN, so they come before the capabilities
     are dropped; no_new_privs comes before Landlock, which requires it.

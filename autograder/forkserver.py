@@ -51,12 +51,16 @@ BACKSTOP_SECONDS = 10.0  # beyond a job's own limit, after which its supervisor 
 
 def serve(modules: list[str]) -> NoReturn:
     """Import ``modules``, then start a supervisor per request until stdin closes."""
+    from autograder.sandbox import child_policy
+
     for name in modules:
         try:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - the child meets the same error, where it is reported
             pass
-    read_only = Path.cwd()  # the server's own folder: links to the course packages, caches written at import
+    # What every child may read; its own folder is added per job. The server's folder holds links to the
+    # course packages and the caches written at import.
+    readable = (*child_policy().read, Path.cwd())
     # A supervisor's end wakes select() through this pipe (portable, unlike pidfds).
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
@@ -82,7 +86,7 @@ def serve(modules: list[str]) -> NoReturn:
             *lines, pending = (pending + data).split(b"\n")
             for line in lines:
                 request = json.loads(line)
-                pid = _start_supervisor(request, read_only)
+                pid = _start_supervisor(request, readable)
                 running[pid] = (request["job"], time.monotonic() + request["seconds"] + BACKSTOP_SECONDS)
         for pid, (job, deadline) in list(running.items()):
             if time.monotonic() > deadline:  # not yet reaped, so the pid cannot have been reused
@@ -97,7 +101,7 @@ def _kill_group(pid: int) -> None:
         pass
 
 
-def _start_supervisor(request: dict, read_only: Path) -> int:
+def _start_supervisor(request: dict, readable: tuple[Path, ...]) -> int:
     pid = os.fork()
     if pid == 0:
         code = 1
@@ -110,7 +114,7 @@ def _start_supervisor(request: dict, read_only: Path) -> int:
             os.dup2(null, 0)
             os.dup2(null, 1)
             os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
-            supervise(request, read_only)
+            supervise(request, readable)
             code = 0
         except BaseException:  # noqa: BLE001 - reported in the server's log; the outcome file is missing
             traceback.print_exc()
@@ -121,17 +125,15 @@ def _start_supervisor(request: dict, read_only: Path) -> int:
 
 # ----------------------------------------------------------------------------- supervisor
 
-def supervise(request: dict, read_only: Path) -> None:
+def supervise(request: dict, readable: tuple[Path, ...]) -> None:
     """Run one job's child under the limits and the confinement, kill all it started, write how it ended."""
-    from autograder.sandbox import child_policy
-
     _become_subreaper()
     box = Path(request["box"])
     work = box / "work"
     outcome: dict = {"returncode": None, "timed_out": False}
     try:
         abi = request["landlock_abi"]
-        policy = confine.Policy(read=(*child_policy().read, read_only), write=(work,))
+        policy = confine.Policy(read=readable, write=(work,))
         ruleset = confine.build_ruleset(policy, abi) if abi >= 1 else None
         out, err = (os.open(box / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
                     for name in ("child.out", "child.err"))
@@ -235,6 +237,12 @@ def _become_subreaper() -> None:
 
 
 def _children_of(pid: int) -> list[int]:
+    """The children of ``pid``, a single-threaded process: from its task's list where the kernel keeps one
+    (Linux 3.5+), else by reading every process's parent from /proc, else none (not Linux)."""
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        pass
     found = []
     for entry in Path("/proc").iterdir() if Path("/proc").exists() else []:
         if entry.name.isdigit():
