@@ -16,9 +16,10 @@ import io
 import json
 import os
 import sys
+import threading
 import time
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from autograder import runtime, submissions
@@ -94,13 +95,16 @@ def _progress(total: int):
     return tqdm(total=total, unit="notebook", file=sys.stderr, dynamic_ncols=True, smoothing=0.1)
 
 
-def run(source: Path, assignment_id: str, out: Path, workers: int = 1, shard: tuple[int, int] = (1, 1),
+def run(source: Path, assignment_id: str, out: Path, workers: int = 2, shard: tuple[int, int] = (1, 1),
         nbgrader_db: Path | None = None) -> str:
-    """Grade every submission of ``source`` that has no result in ``out`` yet; rebuild the CSV and summary;
-    with ``nbgrader_db``, also write every score into that nbgrader gradebook.
+    """Grade every submission of ``source`` that has no result in ``out`` yet, ``workers`` at once; rebuild the
+    CSV and summary; with ``nbgrader_db``, also write every score into that nbgrader gradebook.
+
+    The workers are threads of this process: the graded code runs in the sandbox's children, so they share
+    one fork server and one copy of each reference result, built before they start.
 
     Returns the final line: counts and wall time."""
-    from autograder.grade import SandboxUnavailable, sandbox_problems
+    from autograder.grade import SandboxUnavailable, prepare, sandbox_problems
 
     start = time.perf_counter()
     out = Path(out).resolve()
@@ -109,8 +113,12 @@ def run(source: Path, assignment_id: str, out: Path, workers: int = 1, shard: tu
     todo = [s for s in found if not (out / s.student / RESULTS).exists()]
     if any(s.notebook for s in todo) and (problems := sandbox_problems(out / "_", protected)):
         raise SandboxUnavailable("; ".join(problems))  # a class's work is only graded fully confined
+    if any(s.notebook for s in todo):
+        prepare(assignment_id)
+        # Loaded while the graded code runs in the sandbox's children, rather than after them.
+        threading.Thread(target=_pyplot, daemon=True).start()
     bad = 0
-    with _progress(len(todo)) as bar, ProcessPoolExecutor(max_workers=workers) as pool:
+    with _progress(len(todo)) as bar, ThreadPoolExecutor(max_workers=workers) as pool:
         jobs = {}
         for s in todo:
             if s.notebook is None:
@@ -201,12 +209,17 @@ def summary(results: list[dict], names: list[str], assignment_id: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _histogram(path: Path, totals: list[float], max_score: float) -> None:
+def _pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def _histogram(path: Path, totals: list[float], max_score: float) -> None:
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 3))
     ax.hist(totals, bins=20, range=(0, max(max_score, 1)), color="tab:blue")
     ax.set_xlabel("total")

@@ -31,7 +31,9 @@ def main(argv: list[str] | None = None) -> int:
                            "submitted/<student>/<assignment>/ layout")
     batch_cmd.add_argument("--assignment", required=True, choices=known_ids())
     batch_cmd.add_argument("--out", type=Path, required=True, help="results, grades.csv and summary.md go here")
-    batch_cmd.add_argument("--workers", type=int, default=1, help="notebooks graded at once (default 1)")
+    batch_cmd.add_argument("--workers", type=int, default=2,
+                           help="notebooks graded at once, by this process (default 2); --shard splits a class "
+                           "over several processes or machines")
     batch_cmd.add_argument("--shard", type=_shard, default=(1, 1), metavar="K/N",
                            help="grade only shard K of N (for a job array); combine the shards with merge")
     batch_cmd.add_argument("--nbgrader-db", type=Path, metavar="GRADEBOOK",
