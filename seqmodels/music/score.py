@@ -1,11 +1,17 @@
 """A solo as a music21 part with chord symbols, for reading as notation or text."""
 
-from collections.abc import Sequence
+from __future__ import annotations
 
-from music21 import clef, harmony, meter, note, pitch, stream
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from seqmodels.music.theory import Note, Progression, chord_at, progression_length, scale_spelling
 
+
+if TYPE_CHECKING:
+    from music21 import pitch, stream
+
+# As in theory: music21 is imported when first used, so importing this module costs nothing.
 
 _FLATS = ("C", "D-", "D", "E-", "E", "F", "G-", "G", "A-", "A", "B-", "B")
 
@@ -16,6 +22,8 @@ def spell(midi: int, symbol: str) -> pitch.Pitch:
     Scale tones take their name in the chord's scale (A-flat, not G-sharp, over E-flat seven);
     chromatic notes are written with flats unless the chord's root is a sharp.
     """
+    from music21 import pitch
+
     pc = midi % 12
     name = scale_spelling(symbol).get(pc) or (pitch.Pitch(midi=midi).name if "#" in symbol else _FLATS[pc])
     spelled = pitch.Pitch(name)
@@ -29,6 +37,8 @@ def to_stream(notes: Sequence[Note], progression: Progression) -> stream.Part:
 
     Offsets and lengths are in quarter notes, as music21 counts them (one eighth = 0.5).
     """
+    from music21 import clef, harmony, meter, note, stream
+
     part = stream.Part()
     part.insert(0, clef.TrebleClef())
     part.insert(0, meter.TimeSignature("4/4"))
