@@ -282,3 +282,62 @@ def test_an_error_message_cannot_forge_rows_of_the_table(tmp_path):
     assert code == 0 and "\x1b" not in printed and "\u202e" not in printed
     totals = [line for line in printed.splitlines() if line.startswith("total")]
     assert totals == ["total                   85    100"], printed
+
+
+# The fork server (autograder.forkserver) forks every child from one long-lived process, so a child
+# starts with whatever that process holds. These attacks look there for what they must not find.
+
+def test_reaching_the_fork_server_through_an_inherited_descriptor(tmp_path):
+    """Every descriptor but stdin, stdout and stderr is closed before student code runs: no pipe to the
+    server (to forge an answer for another job), no Landlock ruleset, no supervisor's file."""
+    attack = (honest("rnn_cell_forward") +
+              "\n\ndef rnn_cell_forward(xt, a_prev, parameters):\n"
+              "    import os\n"
+              "    inherited = []\n"
+              "    for fd in range(3, 4096):\n"
+              "        try:\n"
+              "            os.fstat(fd)\n"
+              "        except OSError:\n"
+              "            continue\n"
+              "        inherited.append(fd)\n"
+              "    if inherited:\n"
+              "        return _honest(xt, a_prev, parameters)\n"
+              "    raise LookupError(f'inherited descriptors: {inherited}')\n")
+    assert_stopped(graded_with(tmp_path, "rnn_cell_forward", attack)["rnn_cell_forward"],
+                   "inherited descriptors: []")
+
+
+def test_finding_an_earlier_submissions_code_in_the_fork_server(tmp_path):
+    """The server never reads a submission (each child reads its own, once confined), so a child finds no
+    trace of the submissions graded before it by the same server."""
+    marker = "EARLIER-SUBMISSION-5e1d2b"
+    earlier = honest("rnn_forward").replace("def _honest(", "def rnn_forward(", 1) + f"\n\nMARK = {marker!r}\n"
+    (tmp_path / "earlier").mkdir()
+    assert grade(write(with_cell_source(solution_notebook(ID), "rnn_forward", earlier), tmp_path / "earlier", ID)
+                 ).score == 100
+    attack = (honest("rnn_forward") +
+              "\n\ndef rnn_forward(x, a0, parameters):\n"
+              "    import gc, linecache, sys\n"
+              f"    marker = ''.join([{marker[:8]!r}, {marker[8:]!r}])  # never whole in this code, even folded\n"
+              "    places = [str(o) for o in gc.get_objects() if isinstance(o, (str, dict, list, tuple))]\n"
+              "    places += [''.join(e[2]) for e in list(linecache.cache.values()) if len(e) > 2]\n"
+              "    places += [str(vars(m)) for m in list(sys.modules.values()) if hasattr(m, '__dict__')]\n"
+              "    if any(marker in p for p in places):\n"
+              "        return _honest(x, a0, parameters)\n"
+              "    raise LookupError('no earlier submission in memory')\n")
+    assert_stopped(graded_with(tmp_path, "rnn_forward", attack)["rnn_forward"], "no earlier submission in memory")
+
+
+def test_reading_the_graders_environment(tmp_path, monkeypatch):
+    """The server starts with an environment built from scratch: a token of the grader's never reaches a child."""
+    secret = "GRADER-TOKEN-93c0aa"
+    monkeypatch.setenv("SEQMODELS_GRADER_TOKEN", secret)
+    sandbox.close_servers()  # the next server starts with the token in the grader's environment
+    attack = (honest("lstm_forward") +
+              "\n\ndef lstm_forward(x, a0, parameters):\n"
+              "    import os, sys\n"
+              f"    token = ''.join([{secret[:6]!r}, {secret[6:]!r}])\n"
+              "    if any(token in v for v in list(os.environ.values()) + sys.argv):\n"
+              "        return _honest(x, a0, parameters)\n"
+              "    raise LookupError('no token in the environment')\n")
+    assert_stopped(graded_with(tmp_path, "lstm_forward", attack)["lstm_forward"], "no token in the environment")
