@@ -100,7 +100,10 @@ def run(*, box: Path, seconds: float, memory_mb: int, modules: tuple[str, ...] =
     level = status()
     request = {"box": str(box), "seconds": seconds, "memory_mb": memory_mb,
                "landlock_abi": level.landlock_abi, "netns": level.netns, "root": level.root}
-    return _server(tuple(modules)).run(request)
+    outcome = _server(tuple(modules)).run(request)
+    if outcome is None:  # the server had ended before it took the job: the next call starts a new one
+        outcome = _server(tuple(modules)).run(request)
+    return outcome or Outcome(None, False, "the sandbox's fork server could not be started")
 
 
 class _Server:
@@ -126,26 +129,28 @@ class _Server:
         self.ended = False
         threading.Thread(target=self._read_answers, daemon=True).start()
 
-    def run(self, request: dict) -> Outcome:
+    def run(self, request: dict) -> Outcome | None:
+        """How the job ended; None if the server had ended before it could take the job."""
         done = threading.Event()
         with self._lock:
             job = next(self._jobs)
-            self._waiting[job] = done
             try:
                 self._proc.stdin.write(json.dumps({**request, "job": job}).encode() + b"\n")
                 self._proc.stdin.flush()
-            except OSError:
+            except (OSError, ValueError):  # a closed pipe, or one closed by close()
                 self.ended = True
+                return None
+            self._waiting[job] = done
         # The server kills a supervisor that outlives its limit by forkserver.BACKSTOP_SECONDS; this is the last resort.
-        if not done.wait(request["seconds"] + 2 * forkserver.BACKSTOP_SECONDS) or self.ended:
-            with self._lock:
-                self._waiting.pop(job, None)
-            if self.ended:
-                return Outcome(None, False, "the sandbox's fork server stopped")
-        try:
+        done.wait(request["seconds"] + 2 * forkserver.BACKSTOP_SECONDS)
+        with self._lock:
+            self._waiting.pop(job, None)
+        try:  # written by the supervisor, out of the child's reach
             data = json.loads((Path(request["box"]) / "outcome.json").read_text())
             return Outcome(data["returncode"], data["timed_out"], data.get("setup_error", ""))
         except (OSError, ValueError, KeyError):
+            if self.ended:
+                return Outcome(None, False, "the sandbox's fork server stopped")
             return Outcome(None, True)  # the supervisor itself was killed by the backstop
 
     def _read_answers(self) -> None:
@@ -188,6 +193,8 @@ def _server(modules: tuple[str, ...]) -> _Server:
     with _servers_lock:
         server = _servers.get(modules)
         if server is None or server.ended:
+            if server is not None:
+                server.close()
             for other in [k for k, s in _servers.items() if k != modules and not s.busy]:
                 _servers.pop(other).close()
             server = _servers[modules] = _Server(modules)

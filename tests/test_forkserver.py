@@ -1,0 +1,37 @@
+"""The fork server's life cycle, seen from the grader: started once, replaced if it dies, gone when closed."""
+
+from __future__ import annotations
+
+from autograder import runtime, sandbox
+from autograder.grade import grade
+from autograder.runtime import solution_path
+
+ID = "rnn_step_by_step"
+
+
+def _server():
+    return sandbox._server(runtime.child_modules(ID))
+
+
+def test_one_server_grades_notebook_after_notebook():
+    assert grade(solution_path(ID)).score == 100
+    first = _server()
+    assert grade(solution_path(ID)).score == 100
+    assert _server() is first and first._proc.poll() is None
+
+
+def test_a_server_that_dies_is_replaced_and_grading_goes_on():
+    assert grade(solution_path(ID)).score == 100
+    dead = _server()
+    dead._proc.kill()
+    dead._proc.wait()
+    assert grade(solution_path(ID)).score == 100
+    assert _server() is not dead
+
+
+def test_closing_ends_the_server_and_removes_its_folder():
+    grade(solution_path(ID))
+    server = _server()
+    sandbox.close_servers()
+    assert server._proc.poll() is not None
+    assert not server._folder.exists()
