@@ -69,7 +69,8 @@ def serve(modules: list[str]) -> NoReturn:
     running: dict[int, tuple[int, float]] = {}  # supervisor pid -> (job, deadline)
     pending = b""
     while True:
-        timeout = max(0.0, min(d for _, d in running.values()) - time.monotonic()) if running else None
+        deadlines = [d for _, d in running.values() if d != float("inf")]
+        timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
         try:
             ready, _, _ = select.select([0, wake_r], [], [], timeout)
         except InterruptedError:
