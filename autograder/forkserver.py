@@ -13,8 +13,8 @@ request names the folder and the limits, nothing else.
 
 Protocol: one JSON request per line on stdin, ``{"job", "box", "seconds", "memory_mb", "landlock_abi",
 "netns", "root"}``; once that job's supervisor has ended, and so has written ``box/outcome.json``, the
-line ``{"job": N}`` on stdout. The server exits when stdin closes; supervisors still running finish
-their jobs on their own.
+line ``{"job": N}`` on stdout. The server removes its folder and exits when stdin closes (the grader
+closed it, or was killed); supervisors still running finish their jobs on their own.
 
 The supervisor makes itself a *child subreaper* (Linux), so anything the student's code leaves
 running, even a process in a session of its own, is re-parented to it and killed before it ends.
@@ -29,6 +29,7 @@ import json
 import os
 import resource
 import select
+import shutil
 import signal
 import sys
 import tempfile
@@ -58,9 +59,10 @@ def serve(modules: list[str]) -> NoReturn:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - the child meets the same error, where it is reported
             pass
-    # What every child may read; its own folder is added per job. The server's folder holds links to the
-    # course packages and the caches written at import.
-    readable = (*child_policy().read, Path.cwd())
+    # What every child may read; its own folder is added per job. The server's folder (its working
+    # directory, made for it by the grader) holds links to the course packages and the caches written at import.
+    read_only = Path.cwd()
+    readable = (*child_policy().read, read_only)
     # A supervisor's end wakes select() through this pipe (portable, unlike pidfds).
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
@@ -82,7 +84,8 @@ def serve(modules: list[str]) -> NoReturn:
                 os.write(1, json.dumps({"job": job[0]}).encode() + b"\n")
         if 0 in ready:
             data = os.read(0, 1 << 16)
-            if not data:
+            if not data:  # the grader closed the pipe, or was killed: the folder it made for us goes too
+                shutil.rmtree(read_only, ignore_errors=True)
                 os._exit(0)  # nothing to flush; finalising torch and matplotlib would take a while
             *lines, pending = (pending + data).split(b"\n")
             for line in lines:
