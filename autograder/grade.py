@@ -118,7 +118,9 @@ def _variant_results(spec: GradedFunction, reference: Namespace, probes: list[Pr
 
     def on_probe(i: int, only: str | None = None):
         with lock:
-            search = searches.setdefault((i, only), _Replay(run_each(i, only)))
+            if (i, only) not in searches:
+                searches[i, only] = _Replay(run_each(i, only))
+            search = searches[i, only]
         for message, outputs in search.read(VARIANT_SECONDS):
             if outputs is not None or only is not None:
                 yield message, outputs

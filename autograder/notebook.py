@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,10 +51,15 @@ def _source(cell: dict) -> str:
     return "".join(src) if isinstance(src, list) else str(src)
 
 
-def _grade_id(cell: dict) -> str | None:
+def _nbgrader(cell: dict) -> dict:
+    """The cell's nbgrader metadata (empty if it has none, or if it is malformed)."""
     meta = cell.get("metadata")
     nbg = meta.get("nbgrader") if isinstance(meta, dict) else None
-    return nbg.get("grade_id") if isinstance(nbg, dict) else None
+    return nbg if isinstance(nbg, dict) else {}
+
+
+def _grade_id(cell: dict) -> str | None:
+    return _nbgrader(cell).get("grade_id")
 
 
 def grade_ids(nb: dict) -> set[str]:
@@ -65,7 +71,7 @@ def points(solution_nb: dict) -> dict[str, float]:
     """Points per graded function: the ``points`` of each ``test_<name>`` grading cell."""
     result: dict[str, float] = {}
     for cell in solution_nb["cells"]:
-        nbg = cell.get("metadata", {}).get("nbgrader", {})
+        nbg = _nbgrader(cell)
         gid = nbg.get("grade_id", "")
         if nbg.get("grade") and gid.startswith("test_"):
             name = gid.removeprefix("test_")
@@ -110,23 +116,32 @@ def definitions(nb: dict, solution_ids: set[str]) -> list[Statement]:
 
 
 def imported_modules(nb: dict) -> list[str]:
-    """The modules that the setup and solution cells import at their top level (what :func:`definitions`
-    keeps of a notebook's imports), in order, each once."""
+    """The modules that the setup and solution cells import at their top level (the imports that
+    :func:`definitions` keeps), in order, each once."""
+    def run_by_child(cell: dict) -> bool:
+        return (_grade_id(cell) or "").startswith("setup") or bool(_nbgrader(cell).get("solution"))
+
     found: dict[str, None] = {}
-    for cell in nb.get("cells", []):
-        nbgrader = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.get("cell_type") != "code" or not (str(_grade_id(cell)).startswith("setup") or nbgrader.get("solution")):
+    for _, node in _top_level(nb, run_by_child):
+        if isinstance(node, ast.Import):
+            found.update(dict.fromkeys(alias.name for alias in node.names))
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found[node.module] = None
+    return list(found)
+
+
+def _top_level(nb: dict, keep: Callable[[dict], bool]) -> Iterator[tuple[int, ast.stmt]]:
+    """(cell number from 1, statement) for each top-level statement of the code cells that ``keep`` accepts;
+    a cell that does not parse is skipped."""
+    for number, cell in enumerate(nb["cells"], start=1):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code" or not keep(cell):
             continue
         try:
             tree = ast.parse(_strip_magics(_source(cell)))
         except SyntaxError:
             continue
         for node in tree.body:
-            if isinstance(node, ast.Import):
-                found.update(dict.fromkeys(alias.name for alias in node.names))
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                found[node.module] = None
-    return list(found)
+            yield number, node
 
 
 def _strip_magics(source: str) -> str:
@@ -196,19 +211,13 @@ def names_outside(nb: dict, graded: set[str]) -> dict[str, int]:
     A graded function that uses one works in the learner's kernel but not in the grader.
     """
     found: dict[str, int] = {}
-    for number, cell in enumerate(nb["cells"], start=1):
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
-            continue
+    def skipped_by_grader(cell: dict) -> bool:
         gid = _grade_id(cell) or ""
-        if gid.startswith("setup") or gid in graded:
-            continue
-        try:
-            tree = ast.parse(_strip_magics(_source(cell)))
-        except SyntaxError:
-            continue
-        for node in tree.body:
-            for name in _bound_names(node):
-                found.setdefault(name, number)
+        return not (gid.startswith("setup") or gid in graded)
+
+    for number, node in _top_level(nb, skipped_by_grader):
+        for name in _bound_names(node):
+            found.setdefault(name, number)
     return found
 
 

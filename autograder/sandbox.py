@@ -215,7 +215,8 @@ def close_servers() -> None:
 
 
 def _forget_servers_in_child() -> None:
-    """A forked grader (a batch worker) must not share its parent's servers: it starts its own."""
+    """A forked copy of the grader (a multiprocessing worker, say) must not write into its parent's servers,
+    whose answers only the parent reads: it starts its own."""
     for server in _servers.values():
         for pipe in (server._proc.stdin, server._proc.stdout):
             try:
