@@ -37,9 +37,11 @@ undone by the same process, so nothing here relies on it. What the kernel enforc
 What stays open, by design: the child can read the course packages (``autograder``, ``seqmodels``:
 public code, no answers), the fork server's own folder (links to those packages, the server's log
 and what the public modules it imported cached there) and the reference code of the graded helpers it is handed for the function
-under test (never that function's own reference). It can use CPU and memory up to the limits the
-supervisor sets, and write up to ``RLIMIT_FSIZE`` into its own folder. Without a network namespace
-(not root, or root in a container without ``CAP_SYS_ADMIN``) UDP is not confined.
+under test (never that function's own reference). It can use CPU time, memory and processes up to
+the limits of its job, counted over its whole process tree where the kernel allows it (see
+:mod:`autograder.job`, which says what applies where), and write up to ``RLIMIT_FSIZE`` into its
+own folder. Without a network namespace (not root, or root in a container without ``CAP_SYS_ADMIN``)
+UDP is not confined.
 
 Where Landlock is missing (macOS, Windows, Linux before 5.13, or a container whose seccomp profile
 blocks it), :func:`status` says so and grading runs with the reduced sandbox: its own process,
@@ -53,6 +55,9 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from autograder.job import Support as JobSupport
+from autograder.job import support as job_support
 
 # Syscall numbers are the same on every architecture (they were added after the tables were unified).
 _SYS_CREATE_RULESET, _SYS_ADD_RULE, _SYS_RESTRICT_SELF = 444, 445, 446
@@ -132,6 +137,7 @@ class Status:
     landlock_abi: int
     root: bool  # drop every capability
     netns: bool  # enter new network and IPC namespaces
+    job: JobSupport = JobSupport()  # how a graded function's process tree is bounded and ended as one
     layers: tuple[str, ...] = field(default=())
     missing: tuple[str, ...] = field(default=())
 
@@ -168,7 +174,10 @@ def status() -> Status:
         missing.append("UDP (needs root for a network namespace)")
     if root:
         layers.append("all capabilities dropped")
-    return Status(abi, root, netns, tuple(layers), tuple(missing))
+    bounds = job_support()
+    layers += bounds.describe()[0]
+    missing += bounds.describe()[1]
+    return Status(abi, root, netns, bounds, tuple(layers), tuple(missing))
 
 
 def _is_root() -> bool:

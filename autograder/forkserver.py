@@ -11,21 +11,24 @@ course packages and what the assignment's notebook imports), and it never reads 
 solution or the reference: each child reads its own job from its folder after it is confined. A
 request names the folder and the limits, nothing else.
 
-Protocol: one JSON request per line on stdin, ``{"job", "box", "seconds", "memory_mb", "landlock_abi",
-"netns", "root"}``; once that job's supervisor has ended, and so has written ``box/outcome.json``, the
-line ``{"job": N}`` on stdout. The server removes its folder and exits when stdin closes (the grader
-closed it, or was killed); supervisors still running finish their jobs on their own.
+Protocol: one JSON request per line on stdin, ``{"job", "box", "seconds", "memory_mb", "tasks",
+"landlock_abi", "netns", "root", "bounds"}`` (``seconds`` is the job's CPU time, ``bounds`` an
+:class:`autograder.job.Support`); once that job's supervisor has ended, and so has written
+``box/outcome.json``, the line ``{"job": N}`` on stdout. The server removes its folder and exits when
+stdin closes (the grader closed it, or was killed); supervisors still running finish their jobs on their own.
 
-The supervisor makes itself a *child subreaper* (Linux), so anything the student's code leaves
-running, even a process in a session of its own, is re-parented to it and killed before it ends.
-It keeps its own files (the outcome, the child's stdout and stderr) in ``box``, one level above the
-child's folder ``box/work``, out of the child's reach.
+The supervisor treats the job, the child and every process it starts, as one unit (see
+:mod:`autograder.job`): one limit on their CPU time, their memory and their number, a wall clock as a
+backstop, and nothing of it left running once the result is in. It keeps its own files (the outcome,
+the child's stdout and stderr) in ``box``, one level above the child's folder ``box/work``, out of the
+child's reach.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import math
 import os
 import resource
 import select
@@ -38,22 +41,16 @@ import traceback
 from pathlib import Path
 from typing import NoReturn
 
-from autograder import confine
+from autograder import confine, job
+from autograder.childpolicy import BACKSTOP_SECONDS, child_policy, wall_seconds
 
-# Single-threaded BLAS: predictable memory under RLIMIT_AS and no oversubscription of 2 cores.
-CHILD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-             "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1", "MPLBACKEND": "Agg",
-             "PYTHONHASHSEED": "0", "LANG": "C.UTF-8"}
 MAX_FILE_MB = 256  # RLIMIT_FSIZE: the child cannot fill the disk
-BACKSTOP_SECONDS = 10.0  # beyond a job's own limit, after which its supervisor is killed (it never should be)
 
 
 # ----------------------------------------------------------------------------- server
 
 def serve(modules: list[str]) -> NoReturn:
     """Import ``modules``, then start a supervisor per request until stdin closes."""
-    from autograder.sandbox import child_policy
-
     for name in modules:
         try:
             importlib.import_module(name)
@@ -68,10 +65,10 @@ def serve(modules: list[str]) -> NoReturn:
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda signum, frame: None)
-    running: dict[int, tuple[int, float]] = {}  # supervisor pid -> (job, deadline)
+    running: dict[int, tuple[int, float, dict]] = {}  # supervisor pid -> (job, deadline, request)
     pending = b""
     while True:
-        deadlines = [d for _, d in running.values() if d != float("inf")]
+        deadlines = [d for _, d, _ in running.values() if d != float("inf")]
         timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
         try:
             ready, _, _ = select.select([0, wake_r], [], [], timeout)
@@ -80,8 +77,11 @@ def serve(modules: list[str]) -> NoReturn:
         if wake_r in ready:
             os.read(wake_r, 1 << 12)
         while running and (ended := os.waitpid(-1, os.WNOHANG))[0]:
-            if (job := running.pop(ended[0], None)) is not None:
-                os.write(1, json.dumps({"job": job[0]}).encode() + b"\n")
+            if (entry := running.pop(ended[0], None)) is not None:
+                number, deadline, request = entry
+                if deadline == float("inf"):  # killed by the backstop: its job may still hold processes, groups
+                    job.discard(job.Support.from_dict(request["bounds"]), ended[0])
+                os.write(1, json.dumps({"job": number}).encode() + b"\n")
         if 0 in ready:
             data = os.read(0, 1 << 16)
             if not data:  # the grader closed the pipe, or was killed: the folder it made for us goes too
@@ -91,11 +91,12 @@ def serve(modules: list[str]) -> NoReturn:
             for line in lines:
                 request = json.loads(line)
                 pid = _start_supervisor(request, readable)
-                running[pid] = (request["job"], time.monotonic() + request["seconds"] + BACKSTOP_SECONDS)
-        for pid, (job, deadline) in list(running.items()):
+                deadline = time.monotonic() + wall_seconds(request["seconds"]) + BACKSTOP_SECONDS
+                running[pid] = (request["job"], deadline, request)
+        for pid, (number, deadline, request) in list(running.items()):
             if time.monotonic() > deadline:  # not yet reaped, so the pid cannot have been reused
                 _kill_group(pid)
-                running[pid] = (job, float("inf"))
+                running[pid] = (number, float("inf"), request)
 
 
 def _kill_group(pid: int) -> None:
@@ -130,11 +131,10 @@ def _start_supervisor(request: dict, readable: tuple[Path, ...]) -> int:
 # ----------------------------------------------------------------------------- supervisor
 
 def supervise(request: dict, readable: tuple[Path, ...]) -> None:
-    """Run one job's child under the limits and the confinement, kill all it started, write how it ended."""
-    _become_subreaper()
+    """Run one job under its limits and the confinement, end all of it, write how it ended."""
     box = Path(request["box"])
     work = box / "work"
-    outcome: dict = {"returncode": None, "timed_out": False}
+    outcome: dict = {"returncode": None, "limit": ""}
     try:
         abi = request["landlock_abi"]
         policy = confine.Policy(read=readable, write=(work,))
@@ -142,43 +142,54 @@ def supervise(request: dict, readable: tuple[Path, ...]) -> None:
         out, err = (os.open(box / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
                     for name in ("child.out", "child.err"))
         entered_r, entered_w = os.pipe()
+        unit = job.Job(job.Support.from_dict(request["bounds"]), request["seconds"], wall_seconds(request["seconds"]),
+                       request["memory_mb"], request["tasks"])
     except OSError as exc:
         outcome["setup_error"] = f"the sandbox could not be set up ({exc})"
         (box / "outcome.json").write_text(json.dumps(outcome))
         return
-    pid = os.fork()
-    if pid == 0:
-        os.close(entered_r)
-        _run_child(request, work, ruleset, out, err, entered_w)  # never returns
-    os.close(entered_w)
-    problem = _read_all(entered_r)  # empty once the child has entered the sandbox
-    if problem:
-        outcome["setup_error"] = f"the sandbox could not be set up ({problem.decode(errors='replace')})"
-    status = _wait(pid, request["seconds"])
-    if status is None:
-        outcome["timed_out"] = True
-        os.kill(pid, signal.SIGKILL)
-        status = os.waitpid(pid, 0)[1]
-    outcome["returncode"] = os.waitstatus_to_exitcode(status)
-    _kill_descendants()
+    try:
+        pid = os.fork()
+        if pid == 0:
+            os.close(entered_r)
+            _run_child(request, work, ruleset, out, err, entered_w, unit)  # never returns
+        os.close(entered_w)
+        problem = _read_all(entered_r)  # empty once the child has entered the sandbox
+        if problem:
+            outcome["setup_error"] = f"the sandbox could not be set up ({problem.decode(errors='replace')})"
+        status, cpu_seconds, stopped = unit.watch(pid)
+        if not unit.end():  # reported in the server's log
+            print(f"job in {box}: processes still running {job.END_SECONDS:g} s after its end", file=sys.stderr)
+        outcome["returncode"] = os.waitstatus_to_exitcode(status)
+        outcome["limit"] = unit.limit(stopped, status, cpu_seconds)
+    finally:
+        unit.close()
     (box / "outcome.json").write_text(json.dumps(outcome))
 
 
-def _run_child(request: dict, work: Path, ruleset: int | None, out: int, err: int, entered: int) -> None:
-    """In the forked child: limits, confinement, then the graded code (:mod:`autograder._child`); never returns."""
+def _run_child(request: dict, work: Path, ruleset: int | None, out: int, err: int, entered: int,
+               unit: job.Job) -> None:
+    """In the forked child: join the job, limits, confinement, then the graded code (:mod:`autograder._child`).
+
+    Never returns.
+    """
     try:
+        unit.enter()  # first: all it does from here on counts toward the job
         null = os.open(os.devnull, os.O_RDONLY)
         for fd, target in ((null, 0), (out, 1), (err, 2)):
             os.dup2(fd, target)
         os.chdir(work)
         os.environ.update({"HOME": str(work), "TMPDIR": str(work)})
         tempfile.tempdir = str(work)
-        limit, cpu, file_size = request["memory_mb"] * 2**20, int(request["seconds"]) + 1, MAX_FILE_MB * 2**20
+        # RLIMIT_CPU: the CPU limit of each process (the supervisor counts the whole tree where a cgroup does).
+        limit, cpu, file_size = request["memory_mb"] * 2**20, math.ceil(request["seconds"]), MAX_FILE_MB * 2**20
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
-        confine.confine_self(ruleset, request["netns"], request["root"])
+        # A user namespace gave the child capabilities there: they go, as root's do.
+        confine.confine_self(ruleset, request["netns"], request["root"] or unit.support.user_namespace)
+        job.die_with_supervisor()
     except BaseException as exc:  # noqa: BLE001 - the supervisor reports it; no student code has run
         os.write(entered, f"{type(exc).__name__}: {exc}".encode()[:1000])
         os._exit(1)
@@ -208,74 +219,6 @@ def _read_all(fd: int) -> bytes:
         data += chunk
     os.close(fd)
     return data
-
-
-def _wait(pid: int, seconds: float) -> int | None:
-    """Wait for child ``pid`` to end and reap it: its wait status, or None if it still runs after ``seconds``.
-
-    A pidfd (Linux 5.3+) wakes us the moment it ends; elsewhere we poll, as Popen.wait does.
-    """
-    if hasattr(os, "pidfd_open"):
-        pidfd = os.pidfd_open(pid)
-        try:
-            ready, _, _ = select.select([pidfd], [], [], seconds)
-        finally:
-            os.close(pidfd)
-        return os.waitpid(pid, 0)[1] if ready else None
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        ended, status = os.waitpid(pid, os.WNOHANG)
-        if ended:
-            return status
-        time.sleep(0.005)
-    return None
-
-
-def _become_subreaper() -> None:
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    PR_SET_CHILD_SUBREAPER = 36
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-
-
-def _children_of(pid: int) -> list[int]:
-    """The children of ``pid``, a single-threaded process: from its task's list where the kernel keeps one
-    (Linux 3.5+), else by reading every process's parent from /proc, else none (not Linux)."""
-    try:
-        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        pass
-    found = []
-    for entry in Path("/proc").iterdir() if Path("/proc").exists() else []:
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            # Field 4 is the parent pid; the command name in field 2 may contain spaces, so split after ')'.
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
-def _kill_descendants() -> None:
-    """Kill and reap everything that is (or becomes, by re-parenting) our child."""
-    for _ in range(200):
-        children = _children_of(os.getpid())
-        if not children:
-            break
-        for pid in children:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        for pid in children:
-            try:
-                os.waitpid(pid, 0)
-            except ChildProcessError:
-                pass
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from autograder import dataflow, notebook, runtime, sandbox, variants, wire
+from autograder import childpolicy, dataflow, notebook, runtime, sandbox, variants, wire
 from autograder.assignments import get_assignment, known_ids
 from autograder.spec import Assignment, GradedFunction, Namespace, Probe
 from autograder.verdict import Attempt, Clues, judge, leaves, shared_arrays
@@ -311,9 +311,17 @@ def _pairs(data: Any) -> tuple[tuple[str, str], ...]:
 
 
 def _ended_early(outcome: sandbox.Outcome, assignment: Assignment) -> str:
-    if outcome.timed_out or outcome.returncode in (-9, -24):  # SIGKILL from the clock, SIGXCPU
-        return (f"did not finish within {assignment.seconds_per_function:g} s "
+    if outcome.limit == "memory":
+        return (f"was stopped: its processes together used more than {assignment.memory_mb} MB of memory "
+                "(far too much data, or memory kept without bound)")
+    if outcome.limit == "processes":
+        return f"was stopped: it started more than {childpolicy.MAX_TASKS} processes or threads at once"
+    if outcome.limit == "cpu" or outcome.returncode == -24:  # SIGXCPU: RLIMIT_CPU of one process
+        return (f"did not finish within {assignment.seconds_per_function:g} s of CPU time "
                 "(an infinite loop, or far too much work)")
+    if outcome.limit == "wall":
+        return (f"did not finish within {childpolicy.wall_seconds(assignment.seconds_per_function):g} s "
+                "of waiting (a sleep, or a wait for something that never comes)")
     if outcome.returncode == 0:
         return "exited its process before returning (do not call sys.exit or os._exit in graded code)"
     return f"crashed its process (exit code {outcome.returncode})"

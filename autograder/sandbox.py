@@ -1,9 +1,10 @@
-"""Running a graded function's child (:mod:`autograder._child`) confined, with a wall clock and resource limits.
+"""Running a graded function's child (:mod:`autograder._child`) confined, with limits on its whole job.
 
 The children are forked by a fork server (:mod:`autograder.forkserver`), one per assignment and
 grader process, which has imported what the assignment's code needs once. Its supervisor per job
-kills whatever the student's code leaves running, and the grader only waits for one line from the
-server per job, reading no pipe a child could hold, so a stray process cannot stall it.
+limits the CPU time, memory and processes of the job's whole process tree and ends all of it (see
+:mod:`autograder.job` for what the kernel offers where), and the grader only waits for one line from
+the server per job, reading no pipe a child could hold, so a stray process cannot stall it.
 
 The child is confined by the kernel (see :mod:`autograder.confine` for the threat model). Its
 folder ``box/work`` is the only place it can write; the supervisor keeps its own files (the
@@ -15,6 +16,7 @@ submissions) reaches a child.
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import functools
 import itertools
 import json
@@ -22,18 +24,16 @@ import os
 import shutil
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import confine, forkserver
+from autograder import childpolicy, confine
+from autograder.childpolicy import BACKSTOP_SECONDS, CHILD_ENV, PACKAGES, child_policy, package_dir, wall_seconds
 
 # The few variables of the grader's own that the child needs to run the same interpreter the same way.
 _PASSED_ON = ("PATH", "LD_LIBRARY_PATH", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-# The course packages the child imports (public code, no answers): the server imports them through links.
-_PACKAGES = ("autograder", "seqmodels")
 
 
 @dataclass(frozen=True)
@@ -41,31 +41,8 @@ class Outcome:
     """How the child ended."""
 
     returncode: int | None
-    timed_out: bool
+    limit: str = ""  # the limit of the job that stopped it: "cpu", "wall", "memory", "processes", or ""
     setup_error: str = ""  # the sandbox could not be set up, so the child never ran
-
-
-@functools.cache
-def _package_dir(name: str) -> Path:
-    import importlib.util
-
-    spec = importlib.util.find_spec(name)
-    return Path(next(iter(spec.submodule_search_locations))).resolve()
-
-
-@functools.cache
-def child_policy() -> confine.Policy:
-    """What every child may read: the interpreter, its libraries, and the course packages.
-
-    ``work`` is added per child, at run time.
-    """
-    python = {Path(p).resolve() for p in (sys.base_prefix, sys.base_exec_prefix, sys.prefix, sys.exec_prefix)}
-    python |= {Path(sysconfig.get_path(k)).resolve() for k in ("stdlib", "platstdlib", "purelib", "platlib")}
-    python.add(Path(sys.executable).resolve().parent)
-    system = [Path(p) for p in ("/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/lib", "/etc/ld.so.cache",
-                                "/proc/cpuinfo", "/sys/devices/system/cpu", "/usr/share/zoneinfo")]
-    return confine.Policy(read=tuple(sorted(python)) + tuple(system) + tuple(_package_dir(p) for p in _PACKAGES),
-                          write=())
 
 
 def exposed(protected: list[Path]) -> list[str]:
@@ -94,16 +71,19 @@ def status() -> confine.Status:
 def run(*, box: Path, seconds: float, memory_mb: int, modules: tuple[str, ...] = ()) -> Outcome:
     """Run the child for the job in ``box/work`` under the limits and the confinement, and say how it ended.
 
+    ``seconds`` is the CPU time of the job (its whole process tree, where the kernel counts it) and
+    ``memory_mb`` its memory; its wall clock is :func:`autograder.childpolicy.wall_seconds`.
     ``modules`` are imported once by the fork server that runs it (public modules only: the children
     inherit them), so jobs that name the same modules share a server.
     """
     level = status()
-    request = {"box": str(box), "seconds": seconds, "memory_mb": memory_mb,
-               "landlock_abi": level.landlock_abi, "netns": level.netns, "root": level.root}
+    request = {"box": str(box), "seconds": seconds, "memory_mb": memory_mb, "tasks": childpolicy.MAX_TASKS,
+               "landlock_abi": level.landlock_abi, "netns": level.netns, "root": level.root,
+               "bounds": dataclasses.asdict(level.job)}
     outcome = _server(tuple(modules)).run(request)
     if outcome is None:  # the server had ended before it took the job: the next call starts a new one
         outcome = _server(tuple(modules)).run(request)
-    return outcome or Outcome(None, False, "the sandbox's fork server could not be started")
+    return outcome or Outcome(None, "", "the sandbox's fork server could not be started")
 
 
 class _Server:
@@ -114,9 +94,9 @@ class _Server:
         self._folder = folder = Path(tempfile.mkdtemp(prefix="sandbox-server-"))
         # Links to the course packages, so the server imports them without listing the folder that holds them.
         (folder / "lib").mkdir()
-        for name in _PACKAGES:
-            (folder / "lib" / name).symlink_to(_package_dir(name), target_is_directory=True)
-        env = {**{k: os.environ[k] for k in _PASSED_ON if k in os.environ}, **forkserver.CHILD_ENV,
+        for name in PACKAGES:
+            (folder / "lib" / name).symlink_to(package_dir(name), target_is_directory=True)
+        env = {**{k: os.environ[k] for k in _PASSED_ON if k in os.environ}, **CHILD_ENV,
                "HOME": str(folder), "TMPDIR": str(folder), "PYTHONPATH": str(folder / "lib"),
                "MPLCONFIGDIR": str(_matplotlib_cache())}
         with open(folder / "server.log", "wb") as log:
@@ -141,17 +121,17 @@ class _Server:
                 self.ended = True
                 return None
             self._waiting[job] = done
-        # The server kills a supervisor that outlives its limit by forkserver.BACKSTOP_SECONDS; this is the last resort.
-        done.wait(request["seconds"] + 2 * forkserver.BACKSTOP_SECONDS)
+        # The server kills a supervisor that outlives its wall clock by BACKSTOP_SECONDS; this is the last resort.
+        done.wait(wall_seconds(request["seconds"]) + 2 * BACKSTOP_SECONDS)
         with self._lock:
             self._waiting.pop(job, None)
         try:  # written by the supervisor, out of the child's reach
             data = json.loads((Path(request["box"]) / "outcome.json").read_text())
-            return Outcome(data["returncode"], data["timed_out"], data.get("setup_error", ""))
+            return Outcome(data["returncode"], data["limit"], data.get("setup_error", ""))
         except (OSError, ValueError, KeyError):
             if self.ended:
-                return Outcome(None, False, "the sandbox's fork server stopped")
-            return Outcome(None, True)  # the supervisor itself was killed by the backstop
+                return Outcome(None, "", "the sandbox's fork server stopped")
+            return Outcome(None, "wall")  # the supervisor itself was killed by the backstop
 
     def _read_answers(self) -> None:
         for line in self._proc.stdout:

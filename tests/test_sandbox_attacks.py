@@ -8,6 +8,7 @@ keeps its full marks. Each test names the protection it depends on.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import cli, sandbox
+from autograder import childpolicy, cli, sandbox
 from autograder.grade import grade
 from autograder.runtime import REPO, solution_path
 from tests.grading_helpers import by_name, cell_of, solution_notebook, with_cell_source, write
@@ -127,7 +128,7 @@ def tree_digest(root: Path) -> str:
 
 def test_changing_the_graders_files(tmp_path):
     """Landlock: nothing outside the child's folder is writable, so later gradings are unaffected."""
-    targets = [REPO / "autograder" / "verdict.py", Path(sandbox._package_dir("numpy")) / "version.py",
+    targets = [REPO / "autograder" / "verdict.py", Path(childpolicy.package_dir("numpy")) / "version.py",
                *sorted((REPO / "solutions").glob("*/*.ipynb"))]
     attack = ("def lstm_forward(x, a0, parameters):\n"
               "    import glob\n"
@@ -257,8 +258,12 @@ def _cli(argv: list[str]) -> tuple[int, str]:
 
 
 @pytest.mark.skipif(sandbox.status().landlock_abi < 6, reason="signal scoping needs Landlock ABI 6")
-def test_signalling_the_grader(tmp_path):
-    """Landlock's signal scope: the child cannot signal the grader (same uid) or its supervisor."""
+def test_signalling_the_grader(tmp_path, monkeypatch):
+    """Landlock's signal scope: the child cannot signal the grader (same uid) or its supervisor. (A PID
+    namespace would hide both from it: it is turned off here; tests/test_sandbox_job.py tests it.)"""
+    level = sandbox.status()
+    bare = dataclasses.replace(level, job=dataclasses.replace(level.job, pid_namespace=False, user_namespace=False))
+    monkeypatch.setattr(sandbox, "status", lambda: bare)
     hits: list[int] = []
     previous = signal.signal(signal.SIGUSR1, lambda signum, frame: hits.append(signum))
     try:

@@ -1,0 +1,528 @@
+"""The job as the unit: a graded function's whole process tree is bounded, and ended, as one.
+
+A job is one graded function: its child (:mod:`autograder._child`), the reference-helper process the
+child starts, and whatever the student's code starts (forked, double-forked, in sessions of its own).
+Its supervisor (:mod:`autograder.forkserver`) sets the bounds up before it forks the child, watches the
+job's CPU time, and ends the whole tree once the result is in or a limit is hit. Each bound comes from
+the kernel, from the best it offers here (decided once by :func:`support`, reported by
+:func:`autograder.confine.status`):
+
+* **Nothing survives the job.**
+  - A PID namespace (as root with CAP_SYS_ADMIN; as an ordinary user inside a user namespace, where
+    the kernel allows unprivileged ones): the child is its PID 1, and when it ends the kernel kills
+    every process in the namespace before the supervisor can even reap the child.
+  - Else a cgroup v2 group per job, if the grader's cgroup is writable: ``cgroup.kill``.
+  - Else, as root (a container without CAP_SYS_ADMIN, such as Gradescope's), a uid of the job's own
+    (``JOB_UID_BASE`` + the supervisor's pid): a process with that uid runs ``kill(-1, SIGKILL)``,
+    which the kernel applies to every process of that uid at once, a fork in progress included. The
+    child keeps uid 0 for file access only (its fs uid), so it reads what it read before; it can
+    never take uid 0 back once its capabilities are dropped.
+  - Else (an ordinary user without user namespaces, or not Linux) rounds of a walk over the tree, each
+    process killed before its children are read, so none can fork unseen.
+  In every case the supervisor is a child subreaper, and it kills and reaps until it has no child left
+  (every process of the job descends from it), with a deadline (``END_SECONDS``), not a number of rounds.
+* **A bounded number of tasks** (processes and threads): the pids cgroup's ``pids.max``; else
+  ``RLIMIT_NPROC``, which the kernel counts per uid and user namespace, so it bounds the job alone in
+  its user namespace, or under its own uid (root is exempt from it: hence the job's uid). An ordinary
+  user without user namespaces shares the count with all their processes: no bound there.
+* **One memory limit in total**: the memory cgroup (v2 ``memory.max`` with ``memory.oom.group``, or v1
+  ``memory.limit_in_bytes`` with the supervisor stopping the job at the first out-of-memory event).
+  Without one, ``RLIMIT_AS`` per process (set by the supervisor, everywhere) bounds the tree's memory
+  by the number of tasks times the limit.
+* **CPU time of the whole tree**: the cgroup's (v2 ``cpu.stat``, or v1 ``cpuacct.usage``). The supervisor
+  reads it when the tree could first have used its allowance (what is left over the number of CPUs),
+  so a job that finishes early is never polled. Without a cgroup, ``RLIMIT_CPU`` per process.
+
+A cgroup is used only where the grader's own cgroup is writable: the job's groups are made inside it,
+and its own settings are never changed. In the v2 hierarchy that gives ``cgroup.kill`` and CPU time
+(no controller is needed), and memory and pids where those controllers are already enabled for its
+children; a hybrid hierarchy adds the v1 memory, pids and cpuacct hierarchies. A container without
+CAP_SYS_ADMIN has its cgroup filesystem mounted read-only: no cgroup there.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import resource
+import select
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+JOB_UID_BASE = 2_000_000_000  # + the supervisor's pid: unique among running jobs, far above any account's uid
+END_SECONDS = 5.0  # how long the supervisor keeps killing a tree that will not empty
+_MIN_CHECK = 0.01  # the shortest sleep between two readings of a job's CPU time
+
+_CLONE_NEWUSER, _CLONE_NEWPID = 0x10000000, 0x20000000
+_PR_SET_PDEATHSIG, _PR_SET_SECUREBITS, _PR_SET_CHILD_SUBREAPER = 1, 28, 36
+_SECBIT_NO_SETUID_FIXUP = 1 << 2  # changing uids keeps the capabilities (until they are all dropped)
+
+_libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+
+
+@dataclass(frozen=True)
+class Support:
+    """What this machine offers to bound and end a job's process tree (see the module docstring)."""
+
+    pid_namespace: bool = False
+    user_namespace: bool = False  # the PID namespace needs one (not root); RLIMIT_NPROC then counts the job alone
+    job_uid: bool = False  # root without a pids cgroup: the job runs as a uid of its own
+    cgroups: tuple[tuple[str, str], ...] = ()  # (what, folder its groups are made in); what: kill, cpu, memory, pids
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Support:
+        """The inverse of ``dataclasses.asdict`` once through JSON (which turned the tuples into lists)."""
+        return cls(**{**data, "cgroups": tuple((what, folder) for what, folder in data["cgroups"])})
+
+    def cgroup(self, what: str) -> str | None:
+        return dict(self.cgroups).get(what)
+
+    def describe(self) -> tuple[list[str], list[str]]:
+        """The job's layers (present, missing), in the words of :meth:`autograder.confine.Status.describe`."""
+        layers, missing = [], []
+        if self.pid_namespace:
+            layers.append("a PID namespace per job" + (" (in a user namespace)" if self.user_namespace else ""))
+        elif self.cgroup("kill"):
+            layers.append("cgroup.kill per job")
+        elif self.job_uid:
+            layers.append("a uid per job (killed at once)")
+        else:
+            missing.append("the job's processes by the kernel (its tree is walked and killed)")
+        if self.cgroup("pids"):
+            layers.append("pids cgroup")
+        elif self.user_namespace or self.job_uid:
+            layers.append("RLIMIT_NPROC per job")
+        else:
+            missing.append("the number of processes")
+        if self.cgroup("memory"):
+            layers.append("memory cgroup")
+        else:
+            missing.append("memory of the whole job (RLIMIT_AS per process only)")
+        if self.cgroup("cpu"):
+            layers.append("CPU time of the whole job")
+        else:
+            missing.append("CPU time of the whole job (RLIMIT_CPU per process only)")
+        return layers, missing
+
+
+def support() -> Support:
+    """What :class:`Job` can use on this machine (forks once to ask the kernel; the grader caches the answer)."""
+    if _libc is None:
+        return Support()
+    root = os.geteuid() == 0
+    cgroups = _cgroup_folders()
+    job_uid = root and not any(what == "pids" for what, _ in cgroups)
+    pid = os.fork()
+    if pid == 0:  # what works is told by the exit code: 1 the PID namespace, 2 the job's uid
+        code = 0
+        try:
+            _enter_pid_namespace(user=not root)
+            child = os.fork()
+            if child == 0:
+                os._exit(0)
+            os.waitpid(child, 0)
+            code |= 1
+        except OSError:
+            pass
+        try:
+            if job_uid:
+                _become(JOB_UID_BASE + os.getpid())
+                code |= 2
+        except OSError:
+            pass
+        os._exit(code)
+    code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    return Support(pid_namespace=bool(code & 1), user_namespace=bool(code & 1) and not root,
+                   job_uid=bool(code & 2), cgroups=cgroups)
+
+
+class Job:
+    """One job's bounds: made by its supervisor before it forks the child, which calls :meth:`enter` first."""
+
+    def __init__(self, support: Support, cpu_seconds: float, wall_seconds: float, memory_mb: int, tasks: int):
+        self.support, self.cpu_seconds, self.wall_seconds, self.tasks = support, cpu_seconds, wall_seconds, tasks
+        self.uid = JOB_UID_BASE + os.getpid() if support.job_uid else None
+        self.groups = {what: Path(parent) / _group_name(os.getpid()) for what, parent in support.cgroups}
+        self._oom_event: int | None = None  # v1: an eventfd the kernel signals at the job's first out-of-memory
+        _become_subreaper()
+        try:
+            for folder in set(self.groups.values()):
+                _remove_group(folder)  # left by a supervisor of the same pid that was killed
+                folder.mkdir()
+            if "memory" in self.groups:
+                self._limit_memory(self.groups["memory"], memory_mb * 2**20)
+            if "pids" in self.groups:
+                (self.groups["pids"] / "pids.max").write_text(str(tasks))
+            if support.pid_namespace:  # the next child of the supervisor is PID 1 of a new namespace
+                _enter_pid_namespace(user=support.user_namespace)
+        except BaseException:
+            self.close()
+            raise
+
+    def _limit_memory(self, group: Path, limit: int) -> None:
+        if (group / "memory.max").exists():  # v2: the whole group is killed at the first out-of-memory
+            (group / "memory.max").write_text(str(limit))
+            for name, value in (("memory.swap.max", "0"), ("memory.oom.group", "1")):
+                if (group / name).exists():
+                    (group / name).write_text(value)
+            return
+        (group / "memory.limit_in_bytes").write_text(str(limit))
+        if (group / "memory.memsw.limit_in_bytes").exists():  # no swapping out of the limit
+            (group / "memory.memsw.limit_in_bytes").write_text(str(limit))
+        # v1 kills one process at a time: its OOM killer is turned off, the tasks wait at the limit, and the
+        # supervisor, woken by the eventfd, kills the whole job.
+        (group / "memory.oom_control").write_text("1")
+        self._oom_event = os.eventfd(0, os.EFD_CLOEXEC)
+        control = os.open(group / "memory.oom_control", os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            (group / "cgroup.event_control").write_text(f"{self._oom_event} {control}")
+        finally:
+            os.close(control)
+
+    def enter(self) -> None:
+        """In the child, first thing after fork and before the confinement: join the job's groups and its limits."""
+        # A session of its own: a signal to its process group cannot reach the supervisor, which the PID
+        # namespace otherwise hides (the child's parent is pid 0 there).
+        os.setsid()
+        for folder in set(self.groups.values()):
+            (folder / "cgroup.procs").write_text("0")
+        if self.support.user_namespace and "pids" not in self.groups:
+            # Counted in the user namespace, where the supervisor is the only other process.
+            resource.setrlimit(resource.RLIMIT_NPROC, (self.tasks + 1, self.tasks + 1))
+        if self.uid is not None:
+            resource.setrlimit(resource.RLIMIT_NPROC, (self.tasks, self.tasks))
+            _become(self.uid)
+
+    def watch(self, pid: int) -> tuple[int, float, str]:
+        """Wait for the child ``pid`` to end, or stop the job at its first limit; reap the child.
+
+        Returns its wait status, its own CPU seconds (with those of the children it reaped) and the
+        limit that stopped it: "cpu", "wall", "memory" or "" (it ended on its own).
+        """
+        deadline = time.monotonic() + self.wall_seconds
+        cpus = os.cpu_count() or 1
+        events = [self._oom_event] if self._oom_event is not None else []
+        stopped = ""
+        while not stopped:
+            wait = deadline - time.monotonic()
+            used = self.cpu_used()
+            if used is not None:  # the tree cannot use more than all the CPUs until then
+                wait = min(wait, max((self.cpu_seconds - used) / cpus, _MIN_CHECK))
+            if used is not None and used >= self.cpu_seconds:
+                stopped = "cpu"
+            elif wait <= 0:
+                stopped = "wall"
+            else:
+                ended, ready = _wait(pid, events, wait)
+                if ended is not None:
+                    return ended[0], ended[1], ""
+                if ready:
+                    stopped = "memory"
+        os.kill(pid, signal.SIGKILL)
+        _, status, usage = os.wait4(pid, 0)
+        return status, usage.ru_utime + usage.ru_stime, stopped
+
+    def cpu_used(self) -> float | None:
+        """The CPU seconds used by every process that has been in the job, or None where no cgroup counts them."""
+        group = self.groups.get("cpu")
+        if group is None:
+            return None
+        if (group / "cpu.stat").exists():
+            return _field(group / "cpu.stat", "usage_usec") / 1e6
+        return int((group / "cpuacct.usage").read_text()) / 1e9
+
+    def limit(self, stopped: str, status: int, cpu_seconds: float) -> str:
+        """Which limit ended the job, from the supervisor's own verdict (``stopped``) and the kernel's counters."""
+        if stopped == "memory" or ("memory" in self.groups and self._out_of_memory()):
+            return "memory"
+        killed = stopped or os.WIFSIGNALED(status)
+        if killed and "pids" in self.groups and _field(self.groups["pids"] / "pids.events", "max") > 0:
+            return "processes"
+        if stopped:
+            return stopped
+        if os.WIFSIGNALED(status) and (os.WTERMSIG(status) == signal.SIGXCPU or cpu_seconds >= self.cpu_seconds):
+            return "cpu"  # RLIMIT_CPU: SIGXCPU, or SIGKILL at the hard limit (a PID 1 ignores SIGXCPU)
+        return ""
+
+    def _out_of_memory(self) -> bool:
+        if self._oom_event is not None:  # v1: the event stays readable, as nobody reads it
+            return bool(select.select([self._oom_event], [], [], 0)[0])
+        return _field(self.groups["memory"] / "memory.events", "oom_kill") > 0
+
+    def end(self) -> bool:
+        """Once the child is reaped: kill every process of the job and reap them all. True once none is left,
+        False if ``END_SECONDS`` passed (the supervisor has no child left exactly when the job is empty)."""
+        deadline = time.monotonic() + END_SECONDS
+        while not _reap_ended():
+            if time.monotonic() > deadline:
+                return False
+            if self.support.pid_namespace:
+                pass  # the kernel emptied the namespace before the child could be reaped: nothing can be left
+            elif "kill" in self.groups:
+                (self.groups["kill"] / "cgroup.kill").write_text("1")
+            elif self.uid is not None:
+                _kill_as(self.uid)
+            else:
+                _kill_tree()
+            time.sleep(0.001)
+        return True
+
+    def close(self) -> None:
+        """Remove the job's groups (once it has ended)."""
+        if self._oom_event is not None:
+            os.close(self._oom_event)
+        for folder in set(self.groups.values()):
+            _remove_group(folder)
+
+
+def discard(support: Support, supervisor: int) -> None:
+    """In the fork server, after it had to kill ``supervisor``: end what the kernel can still find of its job."""
+    if kill := support.cgroup("kill"):
+        try:
+            (Path(kill) / _group_name(supervisor) / "cgroup.kill").write_text("1")
+        except OSError:
+            pass
+    if support.job_uid:
+        _kill_as(JOB_UID_BASE + supervisor)
+    for _, parent in support.cgroups:
+        _remove_group(Path(parent) / _group_name(supervisor))
+
+
+# ----------------------------------------------------------------------------- kernel pieces
+
+def _check(result: int, what: str) -> None:
+    if result < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def _become_subreaper() -> None:
+    """Anything the job leaves running is re-parented to the supervisor rather than to init (Linux)."""
+    if _libc is not None:
+        _libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _enter_pid_namespace(user: bool) -> None:
+    """Make the caller's next child PID 1 of a new PID namespace (in a new user namespace if ``user``)."""
+    if not user:
+        _check(_libc.unshare(_CLONE_NEWPID), "unshare(CLONE_NEWPID)")
+        return
+    uid, gid = os.getuid(), os.getgid()
+    _check(_libc.unshare(_CLONE_NEWUSER | _CLONE_NEWPID), "unshare(CLONE_NEWUSER | CLONE_NEWPID)")
+    # The same ids inside as outside: only the namespace's capabilities are new, and the child drops them.
+    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+        with open(f"/proc/self/{name}", "w") as f:
+            f.write(text)
+
+
+def _become(uid: int) -> None:
+    """As root: real, effective and saved uid ``uid``, fs uid 0 (files are opened as before); the capabilities
+    stay until :func:`autograder.confine.confine_self` drops them, after which uid 0 cannot be taken back."""
+    _check(_libc.prctl(_PR_SET_SECUREBITS, _SECBIT_NO_SETUID_FIXUP, 0, 0, 0), "prctl(PR_SET_SECUREBITS)")
+    os.setresuid(uid, uid, uid)
+    _libc.setfsuid(0)
+    if _libc.setfsuid(-1) != 0:  # -1 changes nothing and answers the current fs uid
+        raise OSError("setfsuid(0) was refused")
+
+
+def die_with_supervisor() -> None:
+    """In the child, after the confinement (which would reset it): SIGKILL when the supervisor dies."""
+    if _libc is not None:
+        _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def _kill_as(uid: int) -> None:
+    """``kill(-1, SIGKILL)`` from a process of ``uid``: every process of that uid, at once (forks included)."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setresuid(uid, uid, uid)
+            _libc.kill(-1, signal.SIGKILL)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+
+
+def _reap_ended() -> bool:
+    """Reap every child that has ended: True when the supervisor has no child left (so the job is empty)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return True
+        if pid == 0:
+            return False
+
+
+def _kill_tree() -> None:
+    """One round: kill every descendant, each before its children are read, so that none forks unseen."""
+    mine = os.getpid()
+    stack = [(child, mine) for child in _children_of(mine)]
+    while stack:
+        pid, parent = stack.pop()
+        if _kill_child_of(pid, (parent, mine)):
+            stack.extend((child, pid) for child in _children_of(pid))
+
+
+def _kill_child_of(pid: int, parents: tuple[int, int]) -> bool:
+    """SIGKILL ``pid`` if it is still a child of one of ``parents`` (its pid may have been reused since)."""
+    try:
+        handle = os.pidfd_open(pid)
+    except (AttributeError, OSError):  # gone, or a kernel before 5.3: plain kill
+        handle = None
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        if int(stat.rsplit(")", 1)[1].split()[1]) not in parents:
+            return False
+        if handle is None:
+            os.kill(pid, signal.SIGKILL)
+        else:
+            signal.pidfd_send_signal(handle, signal.SIGKILL)
+        return True
+    except (OSError, ValueError, IndexError):
+        return False
+    finally:
+        if handle is not None:
+            os.close(handle)
+
+
+def _children_of(pid: int) -> list[int]:
+    """The children of ``pid``, forked by any of its threads: from the kernel's lists where it keeps them
+    (Linux 3.5+), else by reading every process's parent from /proc, else none (not Linux)."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:  # gone, or no /proc
+        return []
+    found = []
+    for task in tasks:
+        try:
+            found += [int(child) for child in Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
+        except FileNotFoundError:
+            if Path(f"/proc/{pid}/task/{task}").exists():  # the task is there, its list is not
+                return _children_by_scan(pid)
+        except OSError:
+            pass
+    return found
+
+
+def _children_by_scan(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            # Field 4 is the parent pid; the command name in field 2 may contain spaces, so split after ')'.
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _wait(pid: int, fds: list[int], seconds: float) -> tuple[tuple[int, float] | None, list[int]]:
+    """Wait up to ``seconds`` for child ``pid`` to end, then reap it (its status and CPU seconds), or for ``fds``."""
+    deadline = time.monotonic() + seconds
+    # A pidfd (Linux 5.3+) wakes us the moment the child ends; elsewhere we poll, as Popen.wait does.
+    pidfd = os.pidfd_open(pid) if hasattr(os, "pidfd_open") else None
+    try:
+        while True:
+            ended, status, usage = os.wait4(pid, os.WNOHANG)
+            if ended:
+                return (status, usage.ru_utime + usage.ru_stime), []
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None, []
+            if pidfd is None:
+                ready = select.select(fds, [], [], min(left, 0.005))[0]
+            else:
+                ready = select.select([pidfd, *fds], [], [], left)[0]
+            if fired := [fd for fd in ready if fd in fds]:
+                return None, fired
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
+
+
+# ----------------------------------------------------------------------------- cgroups
+
+def _group_name(supervisor: int) -> str:
+    return f"autograder-job-{supervisor}"
+
+
+def _field(path: Path, key: str) -> int:
+    """The number after ``key`` in a cgroup file of "key value" lines (0 if missing)."""
+    for line in path.read_text().splitlines():
+        name, _, value = line.partition(" ")
+        if name == key:
+            return int(value)
+    return 0
+
+
+def _remove_group(folder: Path) -> None:
+    """Remove a job's group; a group whose last task has just been reaped may need a moment."""
+    for _ in range(100):
+        try:
+            folder.rmdir()
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.001)
+
+
+_V1 = {"memory": "memory", "pids": "pids", "cpu": "cpuacct"}  # what a job's group gives -> the v1 controller
+
+
+def _cgroup_folders() -> tuple[tuple[str, str], ...]:
+    """(what, folder) for what a job's group can give here, made in the grader's own cgroups: v2 first, then v1."""
+    found: dict[str, str] = {}
+    for kind, folder in sorted(_own_cgroup_folders(), key=lambda k: bool(k[0])):
+        if kind and not kind & set(_V1.values()):
+            continue
+        probe = folder / f"autograder-probe-{os.getpid()}"
+        try:
+            probe.mkdir()
+        except OSError:  # not ours to write (an ordinary user, a read-only mount in a container)
+            continue
+        try:
+            offers = _offers(kind, folder, probe)
+        finally:
+            _remove_group(probe)
+        for what in offers:
+            found.setdefault(what, str(folder))
+    return tuple(sorted(found.items()))
+
+
+def _offers(kind: frozenset[str], folder: Path, probe: Path) -> list[str]:
+    """What a group made in ``folder`` (of a hierarchy with v1 controllers ``kind``, or v2 if empty) can do."""
+    if kind:
+        return [what for what, controller in _V1.items() if controller in kind]
+    offers = [what for what, name in (("kill", "cgroup.kill"), ("cpu", "cpu.stat")) if (probe / name).exists()]
+    enabled = (folder / "cgroup.subtree_control").read_text().split()  # never changed here: only what is delegated
+    return offers + [what for what in ("memory", "pids") if what in enabled]
+
+
+def _own_cgroup_folders() -> list[tuple[frozenset[str], Path]]:
+    """The grader's own cgroup in each mounted hierarchy: (v1 controllers, or empty for v2; its folder)."""
+    try:
+        own = [line.split(":", 2) for line in Path("/proc/self/cgroup").read_text().splitlines()]
+        mounts = [line.split() for line in Path("/proc/self/mountinfo").read_text().splitlines()]
+    except OSError:
+        return []
+    found = []
+    for _, controllers, path in own:
+        kind = frozenset(controllers.split(",")) if controllers else frozenset()
+        for fields in mounts:
+            fstype, options = fields[fields.index("-") + 1], fields[fields.index("-") + 3].split(",")
+            if fstype not in ("cgroup", "cgroup2") or (fstype == "cgroup2") != (not kind):
+                continue
+            if kind and not kind <= set(options):
+                continue
+            root, point = fields[3], fields[4]
+            relative = os.path.relpath(path, root)
+            if not relative.startswith(".."):
+                found.append((kind, Path(point) / relative))
+    return found
