@@ -78,8 +78,8 @@ def serve(modules: list[str]) -> NoReturn:
             os.read(wake_r, 1 << 12)
         while running and (ended := os.waitpid(-1, os.WNOHANG))[0]:
             if (entry := running.pop(ended[0], None)) is not None:
-                number, deadline, request = entry
-                if deadline == float("inf"):  # killed by the backstop: its job may still hold processes, groups
+                number, _, request = entry
+                if ended[1] != 0:  # killed (by the backstop, say) before it had ended its job: what is left of it
                     job.discard(job.Support.from_dict(request["bounds"]), ended[0])
                 os.write(1, json.dumps({"job": number}).encode() + b"\n")
         if 0 in ready:

@@ -279,7 +279,9 @@ class Job:
 
 
 def discard(support: Support, supervisor: int) -> None:
-    """In the fork server, after it had to kill ``supervisor``: end what the kernel can still find of its job."""
+    """In the fork server, once ``supervisor`` died before it had ended its job: end what can still be found of
+    it. The child dies with its supervisor (and with it a PID namespace); the rest is found by its cgroup or
+    its uid (a tree walk cannot find processes re-parented to init)."""
     if kill := support.cgroup("kill"):
         try:
             (Path(kill) / _group_name(supervisor) / "cgroup.kill").write_text("1")

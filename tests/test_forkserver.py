@@ -35,3 +35,28 @@ def test_closing_ends_the_server_and_removes_its_folder():
     sandbox.close_servers()
     assert server._proc.poll() is not None
     assert not server._folder.exists()
+
+
+def _imports(module) -> set[str]:
+    """The modules that ``module``'s source imports, anywhere in it (``from autograder import x`` counts as x)."""
+    import ast
+    import inspect
+
+    found = set()
+    for node in ast.walk(ast.parse(inspect.getsource(module))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            found.add(node.module)
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return found
+
+
+def test_the_server_and_the_grader_side_share_one_home_and_import_neither_other():
+    """What both need (the child's policy, environment and clocks) lives in autograder.childpolicy."""
+    from autograder import childpolicy, forkserver
+
+    assert "autograder.sandbox" not in _imports(forkserver)
+    assert "autograder.forkserver" not in _imports(sandbox)
+    assert "autograder.childpolicy" in _imports(forkserver) & _imports(sandbox)
+    assert not {"autograder.sandbox", "autograder.forkserver"} & _imports(childpolicy)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import childpolicy, confine, job, sandbox
+from autograder import childpolicy, confine, job, runtime, sandbox
 from autograder.grade import _ended_early, grade
 from tests.grading_helpers import by_name, solution_notebook, with_cell_source, write
 
@@ -137,14 +137,20 @@ def chain(marker: str, depth: int) -> str:
 
 @pytest.mark.parametrize("mechanism", KILLED_BY)
 def test_a_deep_chain_of_processes_ends_with_the_job(tmp_path, monkeypatch, mechanism):
-    """Whichever mechanism ends the job, none of a 300-deep chain (some links in new sessions) survives it."""
+    """Whichever mechanism ends the job, none of a deep chain (some links in new sessions) survives it.
+
+    300 deep where the depth matters, for the walk (it killed one level per round, and stopped after 200);
+    the kernel's mechanisms kill a tree at once, whatever its depth: 50 there. (A chain costs the kernel
+    time that grows with the square of its depth, as each fork copies its ancestors' anon_vma links:
+    about 5 s of CPU time for 300.)"""
     if not AVAILABLE[mechanism]:
         pytest.skip(f"{mechanism} is not available here")
+    depth = 300 if mechanism == "walking the tree" else 50
     with_bounds(monkeypatch, KILLED_BY[mechanism])
-    with_limits(monkeypatch, seconds=10, tasks=400)
+    with_limits(monkeypatch, seconds=15, tasks=400)
     marker = f"chain-{os.getpid() % 10**6}"
-    result = graded(tmp_path, chain(marker, 300))
-    assert any("a chain of 300 processes is running" in m for m in result.messages), result.messages
+    result = graded(tmp_path, chain(marker, depth))
+    assert any(f"a chain of {depth} processes is running" in m for m in result.messages), result.messages
     assert marked(marker) == [], f"processes of the job outlived it ({mechanism})"
 
 
@@ -520,3 +526,32 @@ def test_a_pid_namespace_hides_the_grader_and_the_supervisor(tmp_path, monkeypat
     # is kill(0) (a PID 1 ignores signals it has no handler for); kill(-1) finds no other process.
     assert any("signals: ['ProcessLookupError', 'sent', 'sent', 'ProcessLookupError']" in m
                for m in result.messages), result.messages
+
+
+@pytest.mark.parametrize("mechanism", ["a PID namespace", "cgroup.kill", "the job's uid"])
+def test_a_supervisor_killed_in_the_middle_of_a_job_leaves_nothing(tmp_path, monkeypatch, mechanism):
+    """If a supervisor dies before it has ended its job (the fork server's backstop kills it, say), the child
+    dies with it (and so its PID namespace), and the fork server ends the rest through its cgroup or its uid."""
+    if not AVAILABLE[mechanism]:
+        pytest.skip(f"{mechanism} is not available here")
+    with_bounds(monkeypatch, KILLED_BY[mechanism])
+    with_limits(monkeypatch, seconds=10)
+    marker = f"orphan-{os.getpid() % 10**5}"
+    attack = chain(marker, 20).replace("raise RuntimeError('a chain of 20 processes is running')", "time.sleep(60)")
+    server = sandbox._server(runtime.child_modules(ID))
+    done: list = []
+    grading = threading.Thread(target=lambda: done.append(graded(tmp_path, attack)))
+    grading.start()
+    for _ in range(1000):
+        if len(marked(marker)) >= 20:
+            break
+        time.sleep(0.01)
+    for supervisor in job._children_of(server._proc.pid):
+        os.kill(supervisor, signal.SIGKILL)
+    grading.join(timeout=30)
+    assert done and done[0].score == 0
+    for _ in range(200):  # the child's death signal, the namespace's end: a moment
+        if not marked(marker):
+            break
+        time.sleep(0.01)
+    assert marked(marker) == [], "processes of the job outlived its supervisor"
