@@ -45,12 +45,14 @@ from autograder import confine, job
 from autograder.childpolicy import BACKSTOP_SECONDS, child_policy, wall_seconds
 
 MAX_FILE_MB = 256  # RLIMIT_FSIZE: the child cannot fill the disk
+SPARES = 2  # supervisors kept ready, each with its child waiting in its job's groups: grade runs 2 jobs at a time
 
 
 # ----------------------------------------------------------------------------- server
 
 def serve(modules: list[str]) -> NoReturn:
-    """Import ``modules``, then start a supervisor per request until stdin closes."""
+    """Import ``modules``, then hand each request to a supervisor made ready for it, until stdin closes."""
+    bounds = job.support()  # asked before the imports, while a fork is cheap
     for name in modules:
         try:
             importlib.import_module(name)
@@ -66,8 +68,13 @@ def serve(modules: list[str]) -> NoReturn:
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda signum, frame: None)
     running: dict[int, tuple[int, float, dict]] = {}  # supervisor pid -> (job, deadline, request)
+    spares: dict[int, int] = {}  # supervisor pid -> the pipe its request goes into; made for ``bounds``, ``limits``
+    limits: tuple[int, int] | None = None  # (memory_mb, tasks) of the last request: likely those of the next
     pending = b""
     while True:
+        while len(spares) < SPARES:
+            pid, pipe = _start_supervisor(bounds, limits, readable)
+            spares[pid] = pipe
         deadlines = [d for _, d, _ in running.values() if d != float("inf")]
         timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
         try:
@@ -76,27 +83,64 @@ def serve(modules: list[str]) -> NoReturn:
             ready = []
         if wake_r in ready:
             os.read(wake_r, 1 << 12)
-        while running and (ended := os.waitpid(-1, os.WNOHANG))[0]:
-            if (entry := running.pop(ended[0], None)) is not None:
+        while ended := _reap():
+            pid, status = ended
+            if (entry := running.pop(pid, None)) is not None:
                 number, _, request = entry
-                if ended[1] != 0:  # killed (by the backstop, say) before it had ended its job: what is left of it
-                    job.discard(job.Support.from_dict(request["bounds"]), ended[0])
+                if status != 0:  # killed (by the backstop, say) before it had ended its job: what is left of it
+                    job.discard(job.Support.from_dict(request["bounds"]), pid)
                 os.write(1, json.dumps({"job": number}).encode() + b"\n")
+            elif pid in spares:  # a spare that died waiting: its groups
+                os.close(spares.pop(pid))
+                job.discard(bounds, pid)
         if 0 in ready:
             data = os.read(0, 1 << 16)
             if not data:  # the grader closed the pipe, or was killed: the folder it made for us goes too
                 shutil.rmtree(read_only, ignore_errors=True)
-                os._exit(0)  # nothing to flush; finalising torch and matplotlib would take a while
+                os._exit(0)  # nothing to flush; the spares see their pipes close and end; so do torch and matplotlib
             *lines, pending = (pending + data).split(b"\n")
             for line in lines:
                 request = json.loads(line)
-                pid = _start_supervisor(request, readable)
+                if job.Support.from_dict(request["bounds"]) != bounds:  # the grader's (tests force fallbacks)
+                    bounds = job.Support.from_dict(request["bounds"])
+                    for pipe in spares.values():  # a spare whose pipe closes ends, its job's groups removed
+                        os.close(pipe)
+                    spares.clear()
+                limits = (request["memory_mb"], request["tasks"])
+                pid = _hand(line, spares, bounds, limits, readable)
                 deadline = time.monotonic() + wall_seconds(request["seconds"]) + BACKSTOP_SECONDS
                 running[pid] = (request["job"], deadline, request)
         for pid, (number, deadline, request) in list(running.items()):
             if time.monotonic() > deadline:  # not yet reaped, so the pid cannot have been reused
                 _kill_group(pid)
                 running[pid] = (number, float("inf"), request)
+
+
+def _hand(line: bytes, spares: dict[int, int], bounds: job.Support, limits: tuple[int, int],
+          readable: tuple[Path, ...]) -> int:
+    """Give the request ``line`` to a spare supervisor (a new one if none is left alive): its pid."""
+    while True:
+        if spares:  # the oldest, most likely ready
+            pid = next(iter(spares))
+            pipe = spares.pop(pid)
+        else:
+            pid, pipe = _start_supervisor(bounds, limits, readable)
+        try:
+            os.write(pipe, line + b"\n")
+            return pid
+        except BrokenPipeError:  # that spare had died (it is reaped with the others): its groups
+            job.discard(bounds, pid)
+        finally:
+            os.close(pipe)
+
+
+def _reap() -> tuple[int, int] | None:
+    """(pid, wait status) of a supervisor that has ended, or None."""
+    try:
+        ended = os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return None
+    return ended if ended[0] else None
 
 
 def _kill_group(pid: int) -> None:
@@ -106,7 +150,11 @@ def _kill_group(pid: int) -> None:
         pass
 
 
-def _start_supervisor(request: dict, readable: tuple[Path, ...]) -> int:
+def _start_supervisor(bounds: job.Support, limits: tuple[int, int] | None,
+                      readable: tuple[Path, ...]) -> tuple[int, int]:
+    """A supervisor that gets a job ready (with ``limits`` if known), and runs it once its request comes:
+    (its pid, the request's pipe)."""
+    request_r, request_w = os.pipe()
     pid = os.fork()
     if pid == 0:
         code = 1
@@ -114,67 +162,98 @@ def _start_supervisor(request: dict, readable: tuple[Path, ...]) -> int:
             os.setsid()
             signal.set_wakeup_fd(-1)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            # The server's pipes (requests, answers, wake-ups) are not the supervisor's business.
+            # Its request comes on stdin; the server's other pipes (requests, answers, wake-ups) are not its business.
             null = os.open(os.devnull, os.O_RDWR)
-            os.dup2(null, 0)
+            os.dup2(request_r, 0)
             os.dup2(null, 1)
             os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
-            supervise(request, readable)
+            supervise(bounds, limits, readable)
             code = 0
         except BaseException:  # noqa: BLE001 - reported in the server's log; the outcome file is missing
             traceback.print_exc()
         finally:
             os._exit(code)
-    return pid
+    os.close(request_r)
+    return pid, request_w
 
 
 # ----------------------------------------------------------------------------- supervisor
 
-def supervise(request: dict, readable: tuple[Path, ...]) -> None:
-    """Run one job under its limits and the confinement, end all of it, write how it ended."""
-    box = Path(request["box"])
-    work = box / "work"
-    outcome: dict = {"returncode": None, "limit": ""}
+def supervise(bounds: job.Support, limits: tuple[int, int] | None, readable: tuple[Path, ...]) -> None:
+    """Get a job ready (its groups, with ``limits`` if known, and its child waiting in them), then, once its
+    request comes on stdin, run it under its limits and the confinement, end all of it, write how it ended."""
+    go_r, go_w = os.pipe()  # the request, passed on to the child
+    entered_r, entered_w = os.pipe()  # empty once the child has entered the sandbox, else why it could not
     try:
-        abi = request["landlock_abi"]
-        policy = confine.Policy(read=readable, write=(work,))
-        ruleset = confine.build_ruleset(policy, abi) if abi >= 1 else None
-        out, err = (os.open(box / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-                    for name in ("child.out", "child.err"))
-        entered_r, entered_w = os.pipe()
-        unit = job.Job(job.Support.from_dict(request["bounds"]), request["seconds"], wall_seconds(request["seconds"]),
-                       request["memory_mb"], request["tasks"])
-    except OSError as exc:
-        outcome["setup_error"] = f"the sandbox could not be set up ({exc})"
-        (box / "outcome.json").write_text(json.dumps(outcome))
-        return
-    try:
+        unit = job.Job(bounds)
+        if limits is not None:
+            unit.limit_to(*limits)
+    except OSError as exc:  # told to the request, if one comes
+        unit, problem = None, f"the sandbox could not be set up ({exc})"
+    else:
         pid = os.fork()
         if pid == 0:
+            os.close(go_w)
             os.close(entered_r)
-            _run_child(request, work, ruleset, out, err, entered_w, unit)  # never returns
-        os.close(entered_w)
-        problem = _read_all(entered_r)  # empty once the child has entered the sandbox
-        if problem:
-            outcome["setup_error"] = f"the sandbox could not be set up ({problem.decode(errors='replace')})"
-        status, cpu_seconds, stopped = unit.watch(pid)
-        if not unit.end():  # reported in the server's log
-            print(f"job in {box}: processes still running {job.END_SECONDS:g} s after its end", file=sys.stderr)
-        outcome["returncode"] = os.waitstatus_to_exitcode(status)
-        outcome["limit"] = unit.limit(stopped, status, cpu_seconds)
-    finally:
-        unit.close()
-    (box / "outcome.json").write_text(json.dumps(outcome))
-
-
-def _run_child(request: dict, work: Path, ruleset: int | None, out: int, err: int, entered: int,
-               unit: job.Job) -> None:
-    """In the forked child: join the job, limits, confinement, then the graded code (:mod:`autograder._child`).
-
-    Never returns.
-    """
+            _run_child(unit, readable, go_r, entered_w)  # never returns
+    os.close(go_r)
+    os.close(entered_w)
     try:
-        unit.enter()  # first: all it does from here on counts toward the job
+        line = _read_all(0)  # empty if the server ended, or wants spares for other bounds
+        if unit is not None and not line:
+            os.close(go_w)  # the child, waiting for its request, ends
+            os.waitpid(pid, 0)
+            return
+        if not line:
+            return
+        request = json.loads(line)
+        if unit is None:
+            outcome = {"returncode": None, "limit": "", "setup_error": problem}
+        else:
+            outcome = _run(unit, pid, request, line, go_w, entered_r)
+        (Path(request["box"]) / "outcome.json").write_text(json.dumps(outcome))
+    finally:
+        if unit is not None:
+            unit.close()
+
+
+def _run(unit: job.Job, pid: int, request: dict, line: bytes, go: int, entered: int) -> dict:
+    """Let the waiting child ``pid`` run the job ``request`` (``line``) under its limits; end all of it; how it ended."""
+    problem = ""
+    try:
+        unit.limit_to(request["memory_mb"], request["tasks"])
+        os.write(go, line)
+    except BrokenPipeError:  # the child has ended already: it says why below
+        pass
+    except OSError as exc:
+        problem = str(exc)
+    os.close(go)  # without its request (the limits could not be set), the child ends
+    problem = problem or _read_all(entered).decode(errors="replace")
+    status, cpu_seconds, stopped = unit.watch(pid, request["seconds"], wall_seconds(request["seconds"]))
+    if not unit.end():  # reported in the server's log
+        print(f"job in {request['box']}: processes still running {job.END_SECONDS:g} s after its end", file=sys.stderr)
+    outcome = {"returncode": os.waitstatus_to_exitcode(status), "limit": unit.limit(stopped, status, cpu_seconds)}
+    if problem:
+        outcome["setup_error"] = f"the sandbox could not be set up ({problem})"
+    return outcome
+
+
+def _run_child(unit: job.Job, readable: tuple[Path, ...], go: int, entered: int) -> None:
+    """In the forked child: join the job, wait for its request, then limits, confinement and the graded code
+    (:mod:`autograder._child`). Never returns."""
+    try:
+        unit.join()  # first: all it does from here on counts toward the job
+        line = _read_all(go)
+        if not line:  # no job came
+            os._exit(0)
+        request = json.loads(line)
+        box = Path(request["box"])
+        work = box / "work"
+        out, err = (os.open(box / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                    for name in ("child.out", "child.err"))
+        abi = request["landlock_abi"]
+        ruleset = confine.build_ruleset(confine.Policy(read=readable, write=(work,)), abi) if abi >= 1 else None
+        unit.enter(request["tasks"])
         null = os.open(os.devnull, os.O_RDONLY)
         for fd, target in ((null, 0), (out, 1), (err, 2)):
             os.dup2(fd, target)
@@ -194,7 +273,7 @@ def _run_child(request: dict, work: Path, ruleset: int | None, out: int, err: in
         os.write(entered, f"{type(exc).__name__}: {exc}".encode()[:1000])
         os._exit(1)
     # Before any student code: every descriptor but stdin, stdout and stderr goes (the ruleset, the
-    # supervisor's pipe), so the child cannot reach the server or another job.
+    # supervisor's pipes), so the child cannot reach the server or another job.
     os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
     code = 0
     try:

@@ -140,10 +140,17 @@ def support() -> Support:
 
 
 class Job:
-    """One job's bounds: made by its supervisor before it forks the child, which calls :meth:`enter` first."""
+    """One job's bounds. Its supervisor makes them before it forks the child, which joins them first thing
+    (:meth:`join`); the supervisor sets the kernel's limits (:meth:`limit_to`), and once the job's request
+    has come the child takes its own (:meth:`enter`) before the confinement, and the supervisor watches
+    it (:meth:`watch`). Joining a cgroup waits for the kernel (an RCU grace period, some 10 ms when nothing
+    else did it just before), and a v1 memory limit takes a few writes: the fork server has both done by a
+    spare supervisor before the request comes (see :mod:`autograder.forkserver`)."""
 
-    def __init__(self, support: Support, cpu_seconds: float, wall_seconds: float, memory_mb: int, tasks: int):
-        self.support, self.cpu_seconds, self.wall_seconds, self.tasks = support, cpu_seconds, wall_seconds, tasks
+    def __init__(self, support: Support):
+        self.support = support
+        self.cpu_seconds = 0.0  # set by watch
+        self.limits: tuple[int, int] | None = None  # (memory_mb, tasks) once set by limit_to
         self.uid = JOB_UID_BASE + os.getpid() if support.job_uid else None
         self.groups = {what: Path(parent) / _group_name(os.getpid()) for what, parent in support.cgroups}
         self._oom_event: int | None = None  # v1: an eventfd the kernel signals at the job's first out-of-memory
@@ -152,15 +159,29 @@ class Job:
             for folder in set(self.groups.values()):
                 _remove_group(folder)  # left by a supervisor of the same pid that was killed
                 folder.mkdir()
-            if "memory" in self.groups:
-                self._limit_memory(self.groups["memory"], memory_mb * 2**20)
-            if "pids" in self.groups:
-                (self.groups["pids"] / "pids.max").write_text(str(tasks))
             if support.pid_namespace:  # the next child of the supervisor is PID 1 of a new namespace
                 _enter_pid_namespace(user=support.user_namespace)
         except BaseException:
             self.close()
             raise
+
+    def join(self) -> None:
+        """In the child, first thing after fork: a session of its own, and the job's groups."""
+        # A session of its own: a signal to its process group cannot reach the supervisor, which the PID
+        # namespace otherwise hides (the child's parent is pid 0 there).
+        os.setsid()
+        for folder in set(self.groups.values()):
+            (folder / "cgroup.procs").write_text("0")
+
+    def limit_to(self, memory_mb: int, tasks: int) -> None:
+        """In the supervisor, before the child goes on: the job's memory and tasks (written only if changed)."""
+        if self.limits == (memory_mb, tasks):
+            return
+        if "memory" in self.groups:
+            self._limit_memory(self.groups["memory"], memory_mb * 2**20)
+        if "pids" in self.groups:
+            (self.groups["pids"] / "pids.max").write_text(str(tasks))
+        self.limits = (memory_mb, tasks)
 
     def _limit_memory(self, group: Path, limit: int) -> None:
         if (group / "memory.max").exists():  # v2: the whole group is killed at the first out-of-memory
@@ -169,9 +190,14 @@ class Job:
                 if (group / name).exists():
                     (group / name).write_text(value)
             return
-        (group / "memory.limit_in_bytes").write_text(str(limit))
-        if (group / "memory.memsw.limit_in_bytes").exists():  # no swapping out of the limit
-            (group / "memory.memsw.limit_in_bytes").write_text(str(limit))
+        memsw = group / "memory.memsw.limit_in_bytes"  # memory and swap: no swapping out of the limit
+        ordered = [group / "memory.limit_in_bytes", memsw] if memsw.exists() else [group / "memory.limit_in_bytes"]
+        if self.limits is not None and self.limits[0] * 2**20 < limit:
+            ordered.reverse()  # raised: memory and swap first, as it may never be below memory alone
+        for path in ordered:
+            path.write_text(str(limit))
+        if self._oom_event is not None:
+            return
         # v1 kills one process at a time: its OOM killer is turned off, the tasks wait at the limit, and the
         # supervisor, woken by the eventfd, kills the whole job.
         (group / "memory.oom_control").write_text("1")
@@ -182,27 +208,24 @@ class Job:
         finally:
             os.close(control)
 
-    def enter(self) -> None:
-        """In the child, first thing after fork and before the confinement: join the job's groups and its limits."""
-        # A session of its own: a signal to its process group cannot reach the supervisor, which the PID
-        # namespace otherwise hides (the child's parent is pid 0 there).
-        os.setsid()
-        for folder in set(self.groups.values()):
-            (folder / "cgroup.procs").write_text("0")
+    def enter(self, tasks: int) -> None:
+        """In the child, once the request has come and before the confinement: its limit on processes, its uid."""
         if self.support.user_namespace and "pids" not in self.groups:
             # Counted in the user namespace, where the supervisor is the only other process.
-            resource.setrlimit(resource.RLIMIT_NPROC, (self.tasks + 1, self.tasks + 1))
+            resource.setrlimit(resource.RLIMIT_NPROC, (tasks + 1, tasks + 1))
         if self.uid is not None:
-            resource.setrlimit(resource.RLIMIT_NPROC, (self.tasks, self.tasks))
+            resource.setrlimit(resource.RLIMIT_NPROC, (tasks, tasks))
             _become(self.uid)
 
-    def watch(self, pid: int) -> tuple[int, float, str]:
-        """Wait for the child ``pid`` to end, or stop the job at its first limit; reap the child.
+    def watch(self, pid: int, cpu_seconds: float, wall_seconds: float) -> tuple[int, float, str]:
+        """Wait for the child ``pid`` to end, or stop the job at its first limit (CPU time of the whole job where
+        a cgroup counts it, wall clock, memory); reap the child.
 
         Returns its wait status, its own CPU seconds (with those of the children it reaped) and the
         limit that stopped it: "cpu", "wall", "memory" or "" (it ended on its own).
         """
-        deadline = time.monotonic() + self.wall_seconds
+        self.cpu_seconds = cpu_seconds
+        deadline = time.monotonic() + wall_seconds
         cpus = os.cpu_count() or 1
         events = [self._oom_event] if self._oom_event is not None else []
         stopped = ""
