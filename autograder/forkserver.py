@@ -2,7 +2,9 @@
 
 Layout: grader -> fork server -> supervisor (one per job) -> child. Starting a Python process and
 importing numpy (and torch, matplotlib, music21 for some assignments) costs from 0.3 s to 3 s, far
-more than grading a function; forking a process that has already done so costs milliseconds.
+more than grading a function; forking a process that has already done so costs milliseconds. The
+server keeps ``SPARES`` supervisors ready, each with its child forked and waiting in its job's
+cgroups, since joining a cgroup waits for the kernel; a request goes to one of them.
 
 What the server holds is what every child inherits, so it holds nothing a child must not see. The
 grader starts it with ``python -m autograder.forkserver MODULES``, in an environment built from
@@ -15,7 +17,8 @@ Protocol: one JSON request per line on stdin, ``{"job", "box", "seconds", "memor
 "landlock_abi", "netns", "root", "bounds"}`` (``seconds`` is the job's CPU time, ``bounds`` an
 :class:`autograder.job.Support`); once that job's supervisor has ended, and so has written
 ``box/outcome.json``, the line ``{"job": N}`` on stdout. The server removes its folder and exits when
-stdin closes (the grader closed it, or was killed); supervisors still running finish their jobs on their own.
+stdin closes (the grader closed it, or was killed); supervisors still running finish their jobs on their
+own, and the spares end.
 
 The supervisor treats the job, the child and every process it starts, as one unit (see
 :mod:`autograder.job`): one limit on their CPU time, their memory and their number, a wall clock as a

@@ -90,7 +90,7 @@ class Support:
         elif self.job_uid:
             layers.append("a uid per job (killed at once)")
         else:
-            missing.append("the job's processes by the kernel (its tree is walked and killed)")
+            missing.append("killing all of a job's processes at once (its tree is walked instead)")
         if self.cgroup("pids"):
             layers.append("pids cgroup")
         elif self.user_namespace or self.job_uid:
@@ -109,7 +109,7 @@ class Support:
 
 
 def support() -> Support:
-    """What :class:`Job` can use on this machine (forks once to ask the kernel; the grader caches the answer)."""
+    """What :class:`Job` can use on this machine (it forks once to ask the kernel: cache the answer)."""
     if _libc is None:
         return Support()
     root = os.geteuid() == 0
