@@ -55,12 +55,13 @@ SPARES = 2  # supervisors kept ready, each with its child waiting in its job's g
 
 def serve(modules: list[str]) -> NoReturn:
     """Import ``modules``, then hand each request to a supervisor made ready for it, until stdin closes."""
-    bounds = job.support()  # asked before the imports, while a fork is cheap
+    answer = job.ask_support()  # asked while the server imports, and while a fork is cheap
     for name in modules:
         try:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - the child meets the same error, where it is reported
             pass
+    bounds = answer()
     # What every child may read; its own folder is added per job. The server's folder (its working
     # directory, made for it by the grader) holds links to the course packages and the caches written at import.
     read_only = Path.cwd()

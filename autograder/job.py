@@ -13,10 +13,10 @@ the kernel, from the best it offers here (decided once by :func:`support`, repor
     every process in the namespace before the supervisor can even reap the child.
   - Else a cgroup v2 group per job, if the grader's cgroup is writable: ``cgroup.kill``.
   - Else, as root (a container without CAP_SYS_ADMIN, such as Gradescope's), a uid of the job's own
-    (``JOB_UID_BASE`` + the supervisor's pid): a process with that uid runs ``kill(-1, SIGKILL)``,
-    which the kernel applies to every process of that uid at once, a fork in progress included. The
-    child keeps uid 0 for file access only (its fs uid), so it reads what it read before; it can
-    never take uid 0 back once its capabilities are dropped.
+    (see :func:`job_uid`): a process with that uid runs ``kill(-1, SIGKILL)``, which the kernel
+    applies to every process of that uid at once, a fork in progress included. The child keeps uid 0
+    for file access only (its fs uid), so it reads what it read before; it can never take uid 0 back
+    once its capabilities are dropped.
   - Else (an ordinary user without user namespaces, or not Linux) rounds of a walk over the tree, each
     process killed before its children are read, so none can fork unseen.
   In every case the supervisor is a child subreaper, and it kills and reaps until it has no child left
@@ -43,16 +43,23 @@ CAP_SYS_ADMIN has its cgroup filesystem mounted read-only: no cgroup there.
 from __future__ import annotations
 
 import ctypes
+import dataclasses
+import json
 import os
 import resource
+import secrets
 import select
 import signal
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
-JOB_UID_BASE = 2_000_000_000  # + the supervisor's pid: unique among running jobs, far above any account's uid
+JOB_UIDS = (2_000_000_000, 2**27)  # the first uid a job may get, and how many: far above any account's
+# Drawn once per fork server (its supervisors inherit it): jobs of other servers, in other containers of the
+# same host too, which share the kernel's count of processes per uid, get other uids.
+_UID_OFFSET = secrets.randbelow(JOB_UIDS[1])
 END_SECONDS = 5.0  # how long the supervisor keeps killing a tree that will not empty
 _MIN_CHECK = 0.01  # the shortest sleep between two readings of a job's CPU time
 
@@ -109,34 +116,54 @@ class Support:
 
 
 def support() -> Support:
-    """What :class:`Job` can use on this machine (it forks once to ask the kernel: cache the answer)."""
+    """What :class:`Job` can use on this machine (a child process tries it: cache the answer)."""
+    return ask_support()()
+
+
+def ask_support() -> Callable[[], Support]:
+    """Start asking what :class:`Job` can use on this machine, in a child process that tries it; the function
+    returned waits for the answer (the fork server asks while it imports)."""
     if _libc is None:
-        return Support()
+        return Support
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(read)
+            os.write(write, json.dumps(dataclasses.asdict(_try_support())).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+
+    def answer() -> Support:
+        with os.fdopen(read, "rb") as pipe:
+            data = pipe.read()
+        os.waitpid(pid, 0)
+        return Support.from_dict(json.loads(data)) if data else Support()
+    return answer
+
+
+def _try_support() -> Support:
+    """In a child process that may be changed for good: try what the kernel offers."""
     root = os.geteuid() == 0
     cgroups = _cgroup_folders()
-    job_uid = root and not any(what == "pids" for what, _ in cgroups)
-    pid = os.fork()
-    if pid == 0:  # what works is told by the exit code: 1 the PID namespace, 2 the job's uid
-        code = 0
+    pid_namespace = own_uid = False
+    try:
+        _enter_pid_namespace(user=not root)
+        child = os.fork()
+        if child == 0:
+            os._exit(0)
+        os.waitpid(child, 0)
+        pid_namespace = True
+    except OSError:
+        pass
+    if root and not any(what == "pids" for what, _ in cgroups):  # the last: the process is never root again
         try:
-            _enter_pid_namespace(user=not root)
-            child = os.fork()
-            if child == 0:
-                os._exit(0)
-            os.waitpid(child, 0)
-            code |= 1
+            _become(job_uid(os.getpid()))
+            own_uid = True
         except OSError:
             pass
-        try:
-            if job_uid:
-                _become(JOB_UID_BASE + os.getpid())
-                code |= 2
-        except OSError:
-            pass
-        os._exit(code)
-    code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-    return Support(pid_namespace=bool(code & 1), user_namespace=bool(code & 1) and not root,
-                   job_uid=bool(code & 2), cgroups=cgroups)
+    return Support(pid_namespace, pid_namespace and not root, own_uid, cgroups)
 
 
 class Job:
@@ -151,7 +178,7 @@ class Job:
         self.support = support
         self.cpu_seconds = 0.0  # set by watch
         self.limits: tuple[int, int] | None = None  # (memory_mb, tasks) once set by limit_to
-        self.uid = JOB_UID_BASE + os.getpid() if support.job_uid else None
+        self.uid = job_uid(os.getpid()) if support.job_uid else None
         self.groups = {what: Path(parent) / _group_name(os.getpid()) for what, parent in support.cgroups}
         self._oom_event: int | None = None  # v1: an eventfd the kernel signals at the job's first out-of-memory
         _become_subreaper()
@@ -311,12 +338,19 @@ def discard(support: Support, supervisor: int) -> None:
         except OSError:
             pass
     if support.job_uid:
-        _kill_as(JOB_UID_BASE + supervisor)
+        _kill_as(job_uid(supervisor))
     for _, parent in support.cgroups:
         _remove_group(Path(parent) / _group_name(supervisor))
 
 
 # ----------------------------------------------------------------------------- kernel pieces
+
+def job_uid(supervisor: int) -> int:
+    """The uid of the job of ``supervisor``: distinct for the jobs of one fork server (their supervisors' pids
+    differ), and most unlikely to be another server's."""
+    first, count = JOB_UIDS
+    return first + (_UID_OFFSET + supervisor) % count
+
 
 def _check(result: int, what: str) -> None:
     if result < 0:
