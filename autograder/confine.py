@@ -175,9 +175,8 @@ def status() -> Status:
     if root:
         layers.append("all capabilities dropped")
     bounds = job_support()
-    layers += bounds.describe()[0]
-    missing += bounds.describe()[1]
-    return Status(abi, root, netns, bounds, tuple(layers), tuple(missing))
+    job_layers, job_missing = bounds.describe()
+    return Status(abi, root, netns, bounds, tuple(layers + job_layers), tuple(missing + job_missing))
 
 
 def _is_root() -> bool:
