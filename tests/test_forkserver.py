@@ -60,3 +60,34 @@ def test_the_server_and_the_grader_side_share_one_home_and_import_neither_other(
     assert "autograder.forkserver" not in _imports(sandbox)
     assert "autograder.childpolicy" in _imports(forkserver) & _imports(sandbox)
     assert not {"autograder.sandbox", "autograder.forkserver"} & _imports(childpolicy)
+
+
+def test_closing_the_server_ends_its_spare_supervisors_and_their_jobs_groups():
+    """The supervisors kept ready for the next jobs (with their children, in their jobs' groups) end with
+    the server, and leave no group behind."""
+    import time
+    from pathlib import Path
+
+    from autograder import job
+
+    grade(solution_path(ID))
+    server = _server()
+    spares = job._children_of(server._proc.pid)
+    assert spares
+    groups = [Path(parent) / f"autograder-job-{pid}" for pid in spares for _, parent in sandbox.status().job.cgroups]
+    assert all(group.exists() for group in groups)
+    sandbox.close_servers()
+    for _ in range(300):
+        if not any(_running(pid) for pid in spares) and not any(group.exists() for group in groups):
+            break
+        time.sleep(0.01)
+    assert not any(_running(pid) for pid in spares)
+    assert not any(group.exists() for group in groups)
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
