@@ -76,11 +76,10 @@ def serve(modules: list[str]) -> NoReturn:
     limits: tuple[int, int] | None = None  # (memory_mb, tasks) of the last request: likely those of the next
     pending = b""
     while True:
-        while len(spares) < SPARES:
-            pid, pipe = _start_supervisor(bounds, limits, readable)
-            spares[pid] = pipe
         deadlines = [d for _, d, _ in running.values() if d != float("inf")]
         timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+        if len(spares) < SPARES:  # requests waiting already go first (they would not wait less for a spare)
+            timeout = 0.0
         try:
             ready, _, _ = select.select([0, wake_r], [], [], timeout)
         except InterruptedError:
@@ -118,6 +117,9 @@ def serve(modules: list[str]) -> NoReturn:
             if time.monotonic() > deadline:  # not yet reaped, so the pid cannot have been reused
                 _kill_group(pid)
                 running[pid] = (number, float("inf"), request)
+        while len(spares) < SPARES:
+            pid, pipe = _start_supervisor(bounds, limits, readable)
+            spares[pid] = pipe
 
 
 def _hand(line: bytes, spares: dict[int, int], bounds: job.Support, limits: tuple[int, int],

@@ -150,10 +150,6 @@ def _try_support() -> Support:
     pid_namespace = own_uid = False
     try:
         _enter_pid_namespace(user=not root)
-        child = os.fork()
-        if child == 0:
-            os._exit(0)
-        os.waitpid(child, 0)
         pid_namespace = True
     except OSError:
         pass
