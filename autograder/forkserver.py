@@ -55,13 +55,11 @@ SPARES = 2  # supervisors kept ready, each with its child waiting in its job's g
 
 def serve(modules: list[str]) -> NoReturn:
     """Import ``modules``, then hand each request to a supervisor made ready for it, until stdin closes."""
-    answer = job.ask_support()  # asked while the server imports, and while a fork is cheap
     for name in modules:
         try:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - the child meets the same error, where it is reported
             pass
-    bounds = answer()
     # What every child may read; its own folder is added per job. The server's folder (its working
     # directory, made for it by the grader) holds links to the course packages and the caches written at import.
     read_only = Path.cwd()
@@ -73,12 +71,14 @@ def serve(modules: list[str]) -> NoReturn:
     signal.signal(signal.SIGCHLD, lambda signum, frame: None)
     running: dict[int, tuple[int, float, dict]] = {}  # supervisor pid -> (job, deadline, request)
     spares: dict[int, int] = {}  # supervisor pid -> the pipe its request goes into; made for ``bounds``, ``limits``
-    limits: tuple[int, int] | None = None  # (memory_mb, tasks) of the last request: likely those of the next
+    # Those of the last request (the grader decides them, from confine.status), likely those of the next.
+    bounds: job.Support | None = None
+    limits: tuple[int, int] | None = None  # (memory_mb, tasks)
     pending = b""
     while True:
         deadlines = [d for _, d, _ in running.values() if d != float("inf")]
         timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
-        if len(spares) < SPARES:  # requests waiting already go first (they would not wait less for a spare)
+        if bounds is not None and len(spares) < SPARES:  # requests waiting go first (a new spare is no faster)
             timeout = 0.0
         try:
             ready, _, _ = select.select([0, wake_r], [], [], timeout)
@@ -104,7 +104,7 @@ def serve(modules: list[str]) -> NoReturn:
             *lines, pending = (pending + data).split(b"\n")
             for line in lines:
                 request = json.loads(line)
-                if job.Support.from_dict(request["bounds"]) != bounds:  # the grader's (tests force fallbacks)
+                if job.Support.from_dict(request["bounds"]) != bounds:  # the first, or forced (tests)
                     bounds = job.Support.from_dict(request["bounds"])
                     for pipe in spares.values():  # a spare whose pipe closes ends, its job's groups removed
                         os.close(pipe)
@@ -117,7 +117,7 @@ def serve(modules: list[str]) -> NoReturn:
             if time.monotonic() > deadline:  # not yet reaped, so the pid cannot have been reused
                 _kill_group(pid)
                 running[pid] = (number, float("inf"), request)
-        while len(spares) < SPARES:
+        while bounds is not None and len(spares) < SPARES:
             pid, pipe = _start_supervisor(bounds, limits, readable)
             spares[pid] = pipe
 

@@ -54,7 +54,6 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 JOB_UIDS = (2_000_000_000, 2**27)  # the first uid a job may get, and how many: far above any account's
 # Drawn once per fork server (its supervisors inherit it): jobs of other servers, in other containers of the
@@ -117,14 +116,8 @@ class Support:
 
 def support() -> Support:
     """What :class:`Job` can use on this machine (a child process tries it: cache the answer)."""
-    return ask_support()()
-
-
-def ask_support() -> Callable[[], Support]:
-    """Start asking what :class:`Job` can use on this machine, in a child process that tries it; the function
-    returned waits for the answer (the fork server asks while it imports)."""
     if _libc is None:
-        return Support
+        return Support()
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -134,13 +127,10 @@ def ask_support() -> Callable[[], Support]:
         finally:
             os._exit(0)
     os.close(write)
-
-    def answer() -> Support:
-        with os.fdopen(read, "rb") as pipe:
-            data = pipe.read()
-        os.waitpid(pid, 0)
-        return Support.from_dict(json.loads(data)) if data else Support()
-    return answer
+    with os.fdopen(read, "rb") as pipe:
+        data = pipe.read()
+    os.waitpid(pid, 0)
+    return Support.from_dict(json.loads(data)) if data else Support()
 
 
 def _try_support() -> Support:
