@@ -33,11 +33,12 @@ the kernel, from the best it offers here (decided once by :func:`support`, repor
   reads it when the tree could first have used its allowance (what is left over the number of CPUs),
   so a job that finishes early is never polled. Without a cgroup, ``RLIMIT_CPU`` per process.
 
-A cgroup is used only where the grader's own cgroup is writable: the job's groups are made inside it,
-and its own settings are never changed. In the v2 hierarchy that gives ``cgroup.kill`` and CPU time
-(no controller is needed), and memory and pids where those controllers are already enabled for its
-children; a hybrid hierarchy adds the v1 memory, pids and cpuacct hierarchies. A container without
-CAP_SYS_ADMIN has its cgroup filesystem mounted read-only: no cgroup there.
+A cgroup is used only where the grader's own cgroup is writable (see :mod:`autograder.cgroups`): the
+job's groups are made inside it, and its own settings are never changed. In the v2 hierarchy that
+gives ``cgroup.kill`` and CPU time (no controller is needed), and memory and pids where those
+controllers are already enabled for its children (so not where the grader's cgroup holds processes
+and is not the root, as under systemd); a hybrid hierarchy adds the v1 memory, pids and cpuacct
+hierarchies. A container without CAP_SYS_ADMIN has its cgroup filesystem mounted read-only: none there.
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from autograder import cgroups
 
 JOB_UIDS = (2_000_000_000, 2**27)  # the first uid a job may get, and how many: far above any account's
 # Drawn once per fork server (its supervisors inherit it): jobs of other servers, in other containers of the
@@ -136,20 +139,20 @@ def support() -> Support:
 def _try_support() -> Support:
     """In a child process that may be changed for good: try what the kernel offers."""
     root = os.geteuid() == 0
-    cgroups = _cgroup_folders()
+    groups = cgroups.folders()
     pid_namespace = own_uid = False
     try:
         _enter_pid_namespace(user=not root)
         pid_namespace = True
     except OSError:
         pass
-    if root and not any(what == "pids" for what, _ in cgroups):  # the last: the process is never root again
+    if root and not any(what == "pids" for what, _ in groups):  # the last: the process is never root again
         try:
             _become(job_uid(os.getpid()))
             own_uid = True
         except OSError:
             pass
-    return Support(pid_namespace, pid_namespace and not root, own_uid, cgroups)
+    return Support(pid_namespace, pid_namespace and not root, own_uid, groups)
 
 
 class Job:
@@ -165,12 +168,12 @@ class Job:
         self.cpu_seconds = 0.0  # set by watch
         self.limits: tuple[int, int] | None = None  # (memory_mb, tasks) once set by limit_to
         self.uid = job_uid(os.getpid()) if support.job_uid else None
-        self.groups = {what: Path(parent) / _group_name(os.getpid()) for what, parent in support.cgroups}
+        self.groups = {what: Path(parent) / cgroups.group_name(os.getpid()) for what, parent in support.cgroups}
         self._oom_event: int | None = None  # v1: an eventfd the kernel signals at the job's first out-of-memory
         _become_subreaper()
         try:
             for folder in set(self.groups.values()):
-                _remove_group(folder)  # left by a supervisor of the same pid that was killed
+                cgroups.remove_group(folder)  # left by a supervisor of the same pid that was killed
                 folder.mkdir()
             if support.pid_namespace:  # the next child of the supervisor is PID 1 of a new namespace
                 _enter_pid_namespace(user=support.user_namespace)
@@ -267,7 +270,7 @@ class Job:
         if group is None:
             return None
         if (group / "cpu.stat").exists():
-            return _field(group / "cpu.stat", "usage_usec") / 1e6
+            return cgroups.field(group / "cpu.stat", "usage_usec") / 1e6
         return int((group / "cpuacct.usage").read_text()) / 1e9
 
     def limit(self, stopped: str, status: int, cpu_seconds: float) -> str:
@@ -275,7 +278,7 @@ class Job:
         if stopped == "memory" or ("memory" in self.groups and self._out_of_memory()):
             return "memory"
         killed = stopped or os.WIFSIGNALED(status)
-        if killed and "pids" in self.groups and _field(self.groups["pids"] / "pids.events", "max") > 0:
+        if killed and "pids" in self.groups and cgroups.field(self.groups["pids"] / "pids.events", "max") > 0:
             return "processes"
         if stopped:
             return stopped
@@ -286,7 +289,7 @@ class Job:
     def _out_of_memory(self) -> bool:
         if self._oom_event is not None:  # v1: the event stays readable, as nobody reads it
             return bool(select.select([self._oom_event], [], [], 0)[0])
-        return _field(self.groups["memory"] / "memory.events", "oom_kill") > 0
+        return cgroups.field(self.groups["memory"] / "memory.events", "oom_kill") > 0
 
     def end(self) -> bool:
         """Once the child is reaped: kill every process of the job and reap them all. True once none is left,
@@ -311,7 +314,7 @@ class Job:
         if self._oom_event is not None:
             os.close(self._oom_event)
         for folder in set(self.groups.values()):
-            _remove_group(folder)
+            cgroups.remove_group(folder)
 
 
 def discard(support: Support, supervisor: int) -> None:
@@ -320,13 +323,13 @@ def discard(support: Support, supervisor: int) -> None:
     its uid (a tree walk cannot find processes re-parented to init)."""
     if kill := support.cgroup("kill"):
         try:
-            (Path(kill) / _group_name(supervisor) / "cgroup.kill").write_text("1")
+            (Path(kill) / cgroups.group_name(supervisor) / "cgroup.kill").write_text("1")
         except OSError:
             pass
     if support.job_uid:
         _kill_as(job_uid(supervisor))
     for _, parent in support.cgroups:
-        _remove_group(Path(parent) / _group_name(supervisor))
+        cgroups.remove_group(Path(parent) / cgroups.group_name(supervisor))
 
 
 # ----------------------------------------------------------------------------- kernel pieces
@@ -489,85 +492,3 @@ def _wait(pid: int, fds: list[int], seconds: float) -> tuple[tuple[int, float] |
     finally:
         if pidfd is not None:
             os.close(pidfd)
-
-
-# ----------------------------------------------------------------------------- cgroups
-
-def _group_name(supervisor: int) -> str:
-    return f"autograder-job-{supervisor}"
-
-
-def _field(path: Path, key: str) -> int:
-    """The number after ``key`` in a cgroup file of "key value" lines (0 if missing)."""
-    for line in path.read_text().splitlines():
-        name, _, value = line.partition(" ")
-        if name == key:
-            return int(value)
-    return 0
-
-
-def _remove_group(folder: Path) -> None:
-    """Remove a job's group; a group whose last task has just been reaped may need a moment."""
-    for _ in range(100):
-        try:
-            folder.rmdir()
-            return
-        except FileNotFoundError:
-            return
-        except OSError:
-            time.sleep(0.001)
-
-
-_V1 = {"memory": "memory", "pids": "pids", "cpu": "cpuacct"}  # what a job's group gives -> the v1 controller
-
-
-def _cgroup_folders() -> tuple[tuple[str, str], ...]:
-    """(what, folder) for what a job's group can give here, made in the grader's own cgroups: v2 first, then v1."""
-    found: dict[str, str] = {}
-    for kind, folder in sorted(_own_cgroup_folders(), key=lambda k: bool(k[0])):
-        if kind and not kind & set(_V1.values()):
-            continue
-        probe = folder / f"autograder-probe-{os.getpid()}"
-        try:
-            probe.mkdir()
-        except OSError:  # not ours to write (an ordinary user, a read-only mount in a container)
-            continue
-        try:
-            offers = _offers(kind, folder, probe)
-        finally:
-            _remove_group(probe)
-        for what in offers:
-            found.setdefault(what, str(folder))
-    return tuple(sorted(found.items()))
-
-
-def _offers(kind: frozenset[str], folder: Path, probe: Path) -> list[str]:
-    """What a group made in ``folder`` (of a hierarchy with v1 controllers ``kind``, or v2 if empty) can do."""
-    if kind:
-        return [what for what, controller in _V1.items() if controller in kind]
-    offers = [what for what, name in (("kill", "cgroup.kill"), ("cpu", "cpu.stat")) if (probe / name).exists()]
-    enabled = (folder / "cgroup.subtree_control").read_text().split()  # never changed here: only what is delegated
-    return offers + [what for what in ("memory", "pids") if what in enabled]
-
-
-def _own_cgroup_folders() -> list[tuple[frozenset[str], Path]]:
-    """The grader's own cgroup in each mounted hierarchy: (v1 controllers, or empty for v2; its folder)."""
-    try:
-        own = [line.split(":", 2) for line in Path("/proc/self/cgroup").read_text().splitlines()]
-        mounts = [line.split() for line in Path("/proc/self/mountinfo").read_text().splitlines()]
-    except OSError:
-        return []
-    found = []
-    for _, controllers, path in own:
-        kind = frozenset(controllers.split(",")) if controllers else frozenset()
-        for fields in mounts:
-            fstype, options = fields[fields.index("-") + 1], fields[fields.index("-") + 3].split(",")
-            if fstype not in ("cgroup", "cgroup2") or (fstype == "cgroup2") != (not kind):
-                continue
-            if kind and not kind <= set(options):
-                continue
-            root, point = fields[3], fields[4]
-            relative = os.path.relpath(path, root)
-            if not relative.startswith(".."):
-                found.append((kind, Path(point) / relative))
-    return found
