@@ -231,8 +231,7 @@ def grade(path: Path, assignment_id: str | None = None, workers: int = 2,
         ready = prepared(assignment.id, spec.name)
         probes, expected = ready.copies()
         helpers = notebook.helper_code(solution, spec.uses, graded, exclude=spec.name)
-        attempts, notes = _run_sandboxed(assignment, spec, ready.inputs, {"student": student, "helpers": helpers},
-                                         notebook_only)
+        attempts, notes = _run_sandboxed(assignment, spec, ready.inputs, student, helpers, notebook_only)
         messages = judge(spec, probes, expected, attempts, reference_runner(spec, reference), ready.clues)
         if messages:
             messages = [plain_line(m) for m in messages + notes]
@@ -256,7 +255,7 @@ def plain_line(text: str) -> str:
 
 
 def _run_sandboxed(assignment: Assignment, spec: GradedFunction, inputs: list[dict[str, bytes]],
-                   code: dict[str, list[notebook.Statement]],
+                   student: list[notebook.Statement], helpers: list[notebook.Statement],
                    notebook_only: dict[str, int]) -> tuple[list[Attempt], list[str]]:
     """Call the student's function on every probe (``inputs``, as files) in a sandbox; (attempts, extra notes)."""
     # ignore_cleanup_errors: the student's code may leave files it made unreadable, or very many.
@@ -266,7 +265,9 @@ def _run_sandboxed(assignment: Assignment, spec: GradedFunction, inputs: list[di
         work.mkdir()
         for i, files in enumerate(inputs):
             wire.write(work / f"in_{i}", files)
-        (work / "code.json").write_text(json.dumps({k: [asdict(s) for s in v] for k, v in code.items()}))
+        (work / "code.json").write_text(json.dumps([asdict(s) for s in student]))
+        if spec.uses:  # for the child's helper process, which deletes it before the student's code runs
+            (work / "helpers.json").write_text(json.dumps([asdict(s) for s in helpers]))
         (work / "config.json").write_text(json.dumps({"assignment": assignment.id, "function": spec.name,
                                                       "probes": len(inputs)}))
         outcome = sandbox.run(box=box, seconds=assignment.seconds_per_function, memory_mb=assignment.memory_mb,
