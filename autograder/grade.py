@@ -231,20 +231,78 @@ def grade(path: Path, assignment_id: str | None = None, workers: int = 2,
         ready = prepared(assignment.id, spec.name)
         probes, expected = ready.copies()
         helpers = notebook.helper_code(solution, spec.uses, graded, exclude=spec.name)
-        attempts, notes = _run_sandboxed(assignment, spec, ready.inputs, student, helpers, notebook_only)
+        attempts, notes = _run_sandboxed(assignment, spec, ready.inputs, student, helpers, notebook_only,
+                                         _Quota(error_chars))
         messages = judge(spec, probes, expected, attempts, reference_runner(spec, reference), ready.clues)
         if messages:
             messages = [plain_line(m) for m in messages + notes]
         max_score = points.get(spec.name, 0.0)
         return FunctionResult(spec.name, 0.0 if messages else max_score, max_score, messages)
 
+    chosen = [f for f in assignment.functions if only is None or f.name in only]
+    error_chars = min(ERROR_CHARS_PER_FUNCTION, ERROR_CHARS_PER_NOTEBOOK // max(len(chosen), 1))
     sandbox.status()  # decided once, before the worker threads start (it may fork)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(one, [f for f in assignment.functions if only is None or f.name in only]))
-    return Report(assignment.id, results)
+        results = list(pool.map(one, chosen))
+    return Report(assignment.id, bounded(results))
 
 
 MAX_MESSAGE = 500
+# Feedback carries text that the learner's code chose: its exceptions' messages and failing lines, the notes
+# of a failed load, the type names and strings it returned. Bounded, so that it is no bulk channel out of the
+# sandbox (whatever the graded code finds there, it can send back only this much), but large enough for a
+# learner to see each error's type and their own failing line.
+ERROR_CHARS_PER_FUNCTION = 400  # of the learner's error messages and load notes
+ERROR_CHARS_PER_NOTEBOOK = 2_000
+MIN_ERROR_CHARS = 60  # below this, an error is not quoted at all
+HIDDEN = (f"an exception (not quoted: feedback quotes at most {ERROR_CHARS_PER_FUNCTION} characters of a function's "
+          f"error messages, and {ERROR_CHARS_PER_NOTEBOOK:,} of a notebook's)")
+MESSAGE_CHARS_PER_FUNCTION = 1_200  # of everything a function's feedback says
+MESSAGE_CHARS_PER_NOTEBOOK = 6_000
+CUT = "(further messages cut: feedback is limited to {} characters for {})"
+
+
+class _Quota:
+    """The characters of the learner's own error text that one function's feedback may still quote."""
+
+    def __init__(self, chars: int):
+        self.left = chars
+
+    def take(self, text: str) -> str:
+        if self.left < MIN_ERROR_CHARS:
+            return HIDDEN
+        text = shortened(text, self.left)
+        self.left -= len(text)
+        return text
+
+
+def shortened(text: str, limit: int) -> str:
+    """``text`` in at most ``limit`` characters, keeping its start (an exception's type) and, in an error of the
+    form ``... (in f: `line`)``, the learner's own failing line."""
+    if len(text) <= limit:
+        return text
+    start = text.rfind(" (in ", max(len(text) - limit // 2, 0))  # searched from one place only: no backtracking
+    tail = text[start:] if start >= 0 and re.fullmatch(r" \(in \w+: `.*`\)", text[start:], re.S) else ""
+    return text[:max(limit - len(tail) - 3, 0)] + "..." + tail
+
+
+def bounded(results: list[FunctionResult]) -> list[FunctionResult]:
+    """The results with at most MESSAGE_CHARS_PER_FUNCTION characters of messages each, and
+    MESSAGE_CHARS_PER_NOTEBOOK in all (in the order of the functions, so the same notebook gets the same text)."""
+    left = MESSAGE_CHARS_PER_NOTEBOOK
+    for result in results:
+        kept, used = [], 0
+        for message in result.messages:
+            function_left = MESSAGE_CHARS_PER_FUNCTION - used
+            if len(message) > min(function_left, left):
+                kept.append(CUT.format(f"{MESSAGE_CHARS_PER_FUNCTION:,}", "a function") if function_left <= left
+                            else CUT.format(f"{MESSAGE_CHARS_PER_NOTEBOOK:,}", "a notebook"))
+                break
+            kept.append(message)
+            used += len(message)
+            left -= len(message)
+        result.messages = kept
+    return results
 
 
 def plain_line(text: str) -> str:
@@ -256,8 +314,10 @@ def plain_line(text: str) -> str:
 
 def _run_sandboxed(assignment: Assignment, spec: GradedFunction, inputs: list[dict[str, bytes]],
                    student: list[notebook.Statement], helpers: list[notebook.Statement],
-                   notebook_only: dict[str, int]) -> tuple[list[Attempt], list[str]]:
-    """Call the student's function on every probe (``inputs``, as files) in a sandbox; (attempts, extra notes)."""
+                   notebook_only: dict[str, int], quota: _Quota) -> tuple[list[Attempt], list[str]]:
+    """Call the student's function on every probe (``inputs``, as files) in a sandbox; (attempts, extra notes).
+
+    The learner's own error text (messages, load notes) is cut to fit ``quota``."""
     # ignore_cleanup_errors: the student's code may leave files it made unreadable, or very many.
     with tempfile.TemporaryDirectory(prefix=f"grade-{spec.name}-", ignore_cleanup_errors=True) as tmp:
         box = Path(tmp)
@@ -274,7 +334,6 @@ def _run_sandboxed(assignment: Assignment, spec: GradedFunction, inputs: list[di
                               modules=runtime.child_modules(assignment.id))
         if outcome.setup_error:
             return [Attempt(False, error=outcome.setup_error, process_ended=True)] * len(inputs), []
-        notes = _load_problems(work)
         attempts: list[Attempt] = []
         for i in range(len(inputs)):
             try:
@@ -284,11 +343,12 @@ def _run_sandboxed(assignment: Assignment, spec: GradedFunction, inputs: list[di
                 attempts.append(Attempt(False, error=_ended_early(outcome, assignment), process_ended=True))
                 continue
             ok = bool(status.get("ok")) if isinstance(status, dict) else False
-            error = str(status.get("error", ""))[:400] if isinstance(status, dict) else "unreadable status"
+            error = quota.take(str(status.get("error", ""))) if isinstance(status, dict) else "unreadable status"
             if error.startswith("MemoryError"):
                 error = f"MemoryError: it ran out of memory (the limit is {assignment.memory_mb} MB)"
             attempts.append(Attempt(ok, value if ok else None, explain_error(f"raised {error}", notebook_only),
                                     shared=_pairs(status.get("shared") if isinstance(status, dict) else None)))
+        notes = [quota.take(note) for note in _load_problems(work) if quota.left >= MIN_ERROR_CHARS]
         return attempts, notes
 
 
@@ -327,4 +387,4 @@ def _load_problems(work: Path) -> list[str]:
         return []
     if not isinstance(problems, list):
         return []
-    return [f"while loading the notebook, {p}"[:400] for p in problems[:3]]
+    return [f"while loading the notebook, {p}"[:MAX_MESSAGE] for p in problems[:3]]

@@ -89,10 +89,11 @@ def test_finding_the_solution_notebook_on_disk(tmp_path):
 
 
 def test_finding_its_own_reference_in_process_memory(tmp_path):
-    """Only the helpers' reference code enters the child: rnn_forward's own reference is nowhere in it."""
+    """No reference code enters the learner's process: rnn_forward's own reference is nowhere in it, and its helper
+    rnn_cell_forward is a proxy to another process (see tests/test_reference_helpers.py for the helpers' code)."""
     attack = ("def rnn_forward(x, a0, parameters):\n"
               "    import gc, linecache, sys, types\n"
-              "    found = [rnn_cell_forward.__globals__.get('rnn_forward')]\n"
+              "    found = [getattr(rnn_cell_forward, '__globals__', {}).get('rnn_forward')]\n"
               "    found += [f for f in gc.get_objects() if isinstance(f, types.FunctionType)\n"
               "              and f.__name__ == 'rnn_forward' and 'student' not in f.__code__.co_filename]\n"
               "    found += [getattr(m, 'rnn_forward', None) for m in list(sys.modules.values())]\n"
@@ -102,7 +103,7 @@ def test_finding_its_own_reference_in_process_memory(tmp_path):
               "    for name, entry in list(linecache.cache.items()):\n"
               "        source = ''.join(entry[2]) if len(entry) > 2 else ''\n"
               "        if 'def rnn_forward' in source and 'student' not in name:\n"
-              "            scope = dict(rnn_cell_forward.__globals__)\n"
+              "            scope = dict(getattr(rnn_cell_forward, '__globals__', {}))\n"
               "            exec(source, scope)\n"
               "            return scope['rnn_forward'](x, a0, parameters)\n"
               "    raise LookupError('no reference rnn_forward in memory')\n")
