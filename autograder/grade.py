@@ -267,13 +267,15 @@ class _Quota:
 
     def __init__(self, chars: int):
         self.left = chars
+        self._taken: dict[str, str] = {}  # a text quoted again (the same error on every probe) is paid for once
 
     def take(self, text: str) -> str:
-        if self.left < MIN_ERROR_CHARS:
-            return HIDDEN
-        text = shortened(text, self.left)
-        self.left -= len(text)
-        return text
+        if text not in self._taken:
+            if self.left < MIN_ERROR_CHARS:
+                return HIDDEN
+            self._taken[text] = shortened(text, self.left)
+            self.left -= len(self._taken[text])
+        return self._taken[text]
 
 
 def shortened(text: str, limit: int) -> str:

@@ -151,11 +151,10 @@ class Link:
 
     def request(self, op: str, target: int | None, name: str | None, args: tuple, kwargs: dict) -> Any:
         with self._lock:
-            buffers: list[np.ndarray] = []
-            seen: dict[int, int] = {}
-            message = {"op": op, "target": target, "name": name, "args": self._encode(list(args), buffers, seen),
-                       "kwargs": self._encode(dict(kwargs), buffers, seen), "context": _context(buffers, self)}
-            self._send(message, buffers)
+            out = _Outgoing()
+            message = {"op": op, "target": target, "name": name, "args": self._encode(list(args), out),
+                       "kwargs": self._encode(dict(kwargs), out), "context": _context(out, self)}
+            self._send(message, out.arrays)
             while True:
                 reply, arrays = self._receive()
                 if reply.get("op") not in ("ok", "error"):
@@ -164,10 +163,9 @@ class Link:
                 _adopt(reply.get("context"), arrays, self)
                 if reply["op"] == "error":
                     raise _exception(reply.get("type"), reply.get("message"))
-                for original, final in zip((*args, *kwargs.values()),
-                                           self._decode(reply["back"], arrays)):
+                for original, final in zip((*args, *kwargs.values()), self._decode(reply["back"], arrays)):
                     _write_back(original, final)
-                return self._decode(reply["value"], arrays)
+                return self._decode(reply["value"], arrays, echoes=out.origins)
 
     def serve_forever(self) -> None:
         """Answer the peer's requests until it closes the link."""
@@ -180,23 +178,25 @@ class Link:
 
     # ------------------------------------------------------------------ serving
     def _serve(self, message: dict, arrays: list[np.ndarray]) -> None:
-        buffers: list[np.ndarray] = []
+        out = _Outgoing()
         try:
             _adopt(message.get("context"), arrays, self)
-            args = self._decode(message["args"], arrays)
-            kwargs = self._decode(message["kwargs"], arrays)
+            made: dict[int, tuple[int, Any]] = {}  # id of each array or tensor made from the request -> (index, it)
+            args = self._decode(message["args"], arrays, made=made)
+            kwargs = self._decode(message["kwargs"], arrays, made=made)
             if type(args) is not list or type(kwargs) is not dict or not all(type(k) is str for k in kwargs):
                 raise TypeError("malformed request")
             value = self._perform(message.get("op"), message.get("target"), message.get("name"), args, kwargs)
             # Arguments the callee may have changed in place go back with the result (None: nothing to copy).
             back = [a if isinstance(a, _MUTABLE) or _is_tensor_like(a) else None for a in (*args, *kwargs.values())]
-            seen: dict[int, int] = {}
-            reply = {"op": "ok", "value": self._encode(value, buffers, seen), "back": self._encode(back, buffers, seen)}
+            # An argument returned as it is (a cache that holds c_prev) is the caller's own object again.
+            reply = {"op": "ok", "value": self._encode(value, _Outgoing(echo=made, shared=out)),
+                     "back": self._encode(back, out)}
         except BaseException as exc:  # noqa: BLE001 - every failure is the caller's exception, not ours
-            buffers = []
+            out = _Outgoing()
             reply = {"op": "error", "type": type(exc).__name__[:100], "message": _message(exc)}
-        reply["context"] = _context(buffers, self)
-        self._send(reply, buffers)
+        reply["context"] = _context(out, self)
+        self._send(reply, out.arrays)
 
     def _perform(self, op: Any, target: Any, name: Any, args: list, kwargs: dict) -> Any:
         if op == "apply":
@@ -242,41 +242,46 @@ class Link:
         raise AttributeError(f"{name} of the reference is not available to graded code")
 
     # ------------------------------------------------------------------ encoding
-    def _encode(self, value: Any, buffers: list[np.ndarray], seen: dict[int, int]) -> Any:
-        """A JSON node for ``value``; arrays go to ``buffers`` (one buffer per array object, so that aliases
-        stay aliases), and what is not plain data becomes a handle."""
+    def _encode(self, value: Any, out: _Outgoing) -> Any:
+        """A JSON node for ``value``; arrays go to ``out`` (one buffer per array object, so that aliases stay
+        aliases), and what is not plain data becomes a handle."""
         kind = type(value)
+        if id(value) in out.echo:
+            return {"t": "echo", "i": out.echo[id(value)][0]}
         if value is None or kind in (bool, int, str):
             return value
         if kind is float:
             return {"t": "float", "v": repr(value)}
         if kind in (list, tuple):
-            return {"t": kind.__name__, "items": [self._encode(v, buffers, seen) for v in value]}
+            return {"t": kind.__name__, "items": [self._encode(v, out) for v in value]}
         if kind is dict and all(type(k) in (str, int) for k in value):
-            return {"t": "dict", "items": [[k, self._encode(v, buffers, seen)] for k, v in value.items()]}
+            return {"t": "dict", "items": [[k, self._encode(v, out)] for k, v in value.items()]}
         if kind is np.ndarray and value.dtype.kind in "biufc":
-            return {"t": "nd", "i": _buffer(value, buffers, seen)}
+            return {"t": "nd", "i": out.add(value, value)}
         if isinstance(value, np.generic) and value.dtype.kind in "biufc":
-            return {"t": "scalar", "i": _buffer(np.asarray(value), buffers, seen)}
+            return {"t": "scalar", "i": out.add(np.asarray(value), value)}
         if kind is slice:
-            return {"t": "slice", "items": self._encode([value.start, value.stop, value.step], buffers, seen)}
+            return {"t": "slice", "items": self._encode([value.start, value.stop, value.step], out)}
         if kind is np.random.Generator:
             return {"t": "rng", "bits": type(value.bit_generator).__name__,
-                    "state": self._encode(value.bit_generator.state, buffers, seen)}
+                    "state": self._encode(value.bit_generator.state, out)}
         torch = _torch()
         if torch is not None:
             if isinstance(value, torch.Tensor) and value.dtype in _numpy_dtypes(torch):
-                return {"t": "tensor", "i": _buffer(value.detach().cpu().numpy(), buffers, seen),
+                return {"t": "tensor", "i": out.add(value.detach().cpu().numpy(), value),
                         "grad": bool(value.requires_grad)}
             if kind is torch.Generator:
-                return {"t": "torch_rng", "i": _buffer(value.get_state().numpy(), buffers, seen)}
+                return {"t": "torch_rng", "i": out.add(value.get_state().numpy(), value)}
             if isinstance(value, torch.dtype):
                 return {"t": "torch_dtype", "v": str(value).removeprefix("torch.")}
         if isinstance(value, Proxy) and value._link is self:
             return {"t": "yours", "id": value._id}
         return {"t": "mine", "id": self.export(value)}
 
-    def _decode(self, node: Any, arrays: list[np.ndarray]) -> Any:
+    def _decode(self, node: Any, arrays: list[np.ndarray], made: dict[int, tuple[int, Any]] | None = None,
+                echoes: list | None = None) -> Any:
+        """The value of ``node``. ``made`` collects the arrays and tensors made from ``arrays`` (by id, for
+        echoes); ``echoes`` are the objects the request sent, which an echo node returns."""
         if node is None or type(node) in (bool, int, str):
             return node
         if type(node) is not dict:
@@ -285,12 +290,16 @@ class Link:
         if t == "float":
             return float(node["v"])
         if t in ("list", "tuple"):
-            items = [self._decode(v, arrays) for v in node["items"]]
+            items = [self._decode(v, arrays, made, echoes) for v in node["items"]]
             return items if t == "list" else tuple(items)
         if t == "dict":
-            return {k: self._decode(v, arrays) for k, v in node["items"] if type(k) in (str, int)}
+            return {k: self._decode(v, arrays, made, echoes) for k, v in node["items"] if type(k) in (str, int)}
         if t == "nd":
+            if made is not None:
+                made[id(arrays[node["i"]])] = node["i"], arrays[node["i"]]
             return arrays[node["i"]]
+        if t == "echo" and echoes is not None:
+            return echoes[node["i"]]
         if t == "scalar":
             return arrays[node["i"]][()]
         if t == "slice":
@@ -306,7 +315,11 @@ class Link:
         torch = _torch()
         if t == "tensor" and torch is not None:
             tensor = torch.from_numpy(arrays[node["i"]])
-            return tensor.requires_grad_() if node.get("grad") is True and tensor.is_floating_point() else tensor
+            if node.get("grad") is True and tensor.is_floating_point():
+                tensor.requires_grad_()
+            if made is not None:
+                made[id(tensor)] = node["i"], tensor  # held, so that its id stays its own
+            return tensor
         if t == "torch_rng" and torch is not None:
             generator = torch.Generator()
             generator.set_state(torch.from_numpy(arrays[node["i"]]))
@@ -382,11 +395,22 @@ def _message(exc: BaseException) -> str:
         return "(no message)"
 
 
-def _buffer(array: np.ndarray, buffers: list[np.ndarray], seen: dict[int, int]) -> int:
-    if id(array) not in seen:
-        seen[id(array)] = len(buffers)
-        buffers.append(array)
-    return seen[id(array)]
+class _Outgoing:
+    """The arrays of one message, and for each the object it came from (an array, a tensor, a generator)."""
+
+    def __init__(self, echo: dict[int, tuple[int, Any]] | None = None, shared: _Outgoing | None = None):
+        self.arrays: list[np.ndarray] = shared.arrays if shared else []
+        self.origins: list[Any] = shared.origins if shared else []
+        self._index: dict[int, int] = shared._index if shared else {}
+        self.echo = echo or {}  # id of an object made from the request being answered -> (its index there, it)
+
+    def add(self, array: np.ndarray, origin: Any) -> int:
+        """The index of ``origin``'s buffer: one per object, so that two references to it stay one object."""
+        if id(origin) not in self._index:
+            self._index[id(origin)] = len(self.arrays)
+            self.arrays.append(array)
+            self.origins.append(origin)
+        return self._index[id(origin)]
 
 
 def _plain(value: Any) -> bool:
@@ -445,14 +469,15 @@ def _same_container(a: Any, b: Any) -> bool:
         (type(a) is type(b) and type(a) in (dict, list))
 
 
-def _context(buffers: list[np.ndarray], link: Link) -> dict:
+def _context(out: _Outgoing, link: Link) -> dict:
     """What one process shares with itself across a call: torch's grad mode, the global random states."""
     state = np.random.get_state(legacy=False)
-    context: dict[str, Any] = {"numpy": link._encode(state, buffers, {})}
+    context: dict[str, Any] = {"numpy": link._encode(state, out)}
     torch = _torch()
     if torch is not None:
         context["grad"] = torch.is_grad_enabled()
-        context["torch"] = _buffer(torch.get_rng_state().numpy(), buffers, {})
+        state = torch.get_rng_state()
+        context["torch"] = out.add(state.numpy(), state)
     return context
 
 

@@ -165,6 +165,10 @@ class Model:
 
 def counting():
     yield 1
+
+def cached(a_prev, c_prev):
+    """Returns its arguments as they are, as lstm_cell_forward's cache does."""
+    return (a_prev, c_prev), a_prev * 2
 '''
 
 
@@ -191,7 +195,7 @@ def helper(tmp_path):
 
     code = tmp_path / "helpers.json"
     code.write_text(json.dumps([{"source": REFERENCE, "cell": "x"}]))
-    names = ("update", "grad_on", "averaged", "Model", "counting")
+    names = ("update", "grad_on", "averaged", "Model", "counting", "cached")
     proxies, problems = remote.start_helpers(code, names, build)
     assert not problems and not code.exists()  # read and deleted by the helper alone
     local: dict = {}
@@ -216,6 +220,9 @@ def test_calls_match_one_process(helper):
         outcomes.append(namespace["grad_on"](torch.ones(1))[0])
         average, size = namespace["averaged"](["a", "c", "b"], Table())
         outcomes.append((average, size))
+        a_prev, c_prev = np.ones(2), torch.zeros(2)
+        (a_back, c_back), doubled = namespace["cached"](a_prev, c_prev)
+        outcomes.append((a_back is a_prev, c_back is c_prev, doubled is a_prev))
         model = namespace["Model"](3)
         outcomes.append((model.n, model.step(torch.zeros(1)).numpy(), model.generate(4, torch.Generator().manual_seed(2))))
     half = len(outcomes) // 2
