@@ -13,10 +13,10 @@ Refused, and why:
 * ``socket()``, for every address family. The graded code computes on arrays; its only channel to
   the grader is files in its own folder. ``AF_UNIX`` pathname sockets reach any listener whose
   file the process can write (the D-Bus system or session bus, systemd's notify socket, an X
-  server), even from another network namespace. ``AF_INET``/``AF_INET6`` UDP is otherwise open to
-  an ordinary user; ``AF_NETLINK`` and ``AF_VSOCK`` (a virtual machine's host) are not namespaced
-  by what we have. No family is needed: the libraries that open a socket on their own (glibc's
-  lookup of nscd, libuuid's uuidd) fall back when it fails.
+  server), even from another network namespace. Without a network namespace (an ordinary user)
+  UDP and ``AF_NETLINK`` (the kernel's own interfaces) are open too, and ``AF_VSOCK`` reaches a
+  virtual machine's host. No family is needed: the libraries that open a socket on their own
+  (glibc's lookup of nscd, libuuid's uuidd) fall back when it fails.
 * ``socketpair()``, except ``AF_UNIX`` with ``SOCK_STREAM`` or ``SOCK_SEQPACKET``. A stream pair is
   connected for life (its ends refuse ``connect`` and any address to send to), so it leads only to
   its other end; ``multiprocessing.Pipe`` and ``asyncio`` use one. A datagram pair could be pointed
@@ -35,7 +35,7 @@ Refused, and why:
   connect, open) run in kernel workers that this filter never sees.
 * Reading or steering another process (``ptrace process_vm_readv process_vm_writev pidfd_getfd
   kcmp``): Landlock already refuses these towards processes outside the sandbox; refusing them
-  outright also covers machines without Landlock and keeps the child's own children honest.
+  outright also covers machines without Landlock, and the graded code needs none of them.
 * ``perf_event_open`` and ``bpf``: counters on other processes or CPUs (where
   ``perf_event_paranoid`` allows it), and BPF maps shared with other processes through pinned
   objects; both are large kernel attack surfaces the graded code never needs.
