@@ -200,7 +200,8 @@ def listeners():
 
 
 def test_talking_to_another_process_over_the_network(tmp_path, listeners):
-    """Landlock denies TCP connect; as root the empty network namespace also stops UDP."""
+    """The seccomp filter refuses every socket; behind it Landlock denies TCP connect, and as root the empty
+    network namespace stops UDP (each shown alone in tests/test_confine.py)."""
     tcp_port, udp_port, received = listeners
     attack = (honest("rnn_cell_backward") +
               "\n\ndef rnn_cell_backward(da_next, cache):\n"
@@ -213,7 +214,7 @@ def test_talking_to_another_process_over_the_network(tmp_path, listeners):
               f"    with socket.create_connection(('127.0.0.1', {tcp_port}), timeout=2) as s:\n"
               "        s.sendall(b'send me the answers')\n"
               "    return _honest(da_next, cache)\n")
-    assert_stopped(graded_with(tmp_path, "rnn_cell_backward", attack)["rnn_cell_backward"], "Permission denied")
+    assert_stopped(graded_with(tmp_path, "rnn_cell_backward", attack)["rnn_cell_backward"], "PermissionError")
     if sandbox.status().netns:
         assert received == []
     else:  # not root: Landlock confines TCP only
