@@ -215,10 +215,7 @@ def test_talking_to_another_process_over_the_network(tmp_path, listeners):
               "        s.sendall(b'send me the answers')\n"
               "    return _honest(da_next, cache)\n")
     assert_stopped(graded_with(tmp_path, "rnn_cell_backward", attack)["rnn_cell_backward"], "PermissionError")
-    if sandbox.status().netns:
-        assert received == []
-    else:  # not root: Landlock confines TCP only
-        assert not any(r.startswith(b"connection:") for r in received)
+    assert received == []  # the filter refuses the UDP socket too, root or not
 
 
 def test_reading_a_classmates_notebook_next_to_the_submission(tmp_path):
