@@ -51,14 +51,18 @@ same process, so nothing here relies on it. What the kernel enforces:
   installation lives under a private home folder, as it does on pyenv installs.
 
 What stays open, by design: the child can read the course packages (``autograder``, ``seqmodels``:
-public code, no answers), the fork server's own folder (links to those packages, the server's log
-and what the public modules it imported cached there) and the reference code of the graded helpers it is handed for the function
-under test (never that function's own reference). It can use CPU and memory up to the limits the
-supervisor sets, and write up to ``RLIMIT_FSIZE`` into its own folder. A socket it inherits
-(none today but stdin, stdout and stderr, which are files) must be a connected stream or seqpacket
-one: a datagram socket could be pointed at any pathname socket with ``sendmsg``, which no filter on
-its arguments can see into. Below Landlock ABI 6, signals to processes of the same user are not
-confined.
+public code, no answers) and the fork server's own folder (links to those packages, the server's log
+and what the public modules it imported cached there). No reference code is ever in its process: a
+function graded with reference helpers calls them in a helper process of its own job
+(:mod:`autograder.remote`), which it reaches only through a socketpair, and which answers calls with
+results (the helpers' outputs on inputs of the graded code's choosing, and the plain attributes of
+their objects, such as a reference model's sizes). What the graded code can send back is bounded:
+the feedback quotes a few hundred characters of its errors per function (``grade.ERROR_CHARS_PER_*``,
+``MESSAGE_CHARS_PER_*``). It can use CPU and memory up to the limits the supervisor sets, and write up
+to ``RLIMIT_FSIZE`` into its own folder. A socket it inherits (the helper's socketpair, a connected
+stream) must be a connected stream or seqpacket one: a datagram socket could be pointed at any
+pathname socket with ``sendmsg``, which no filter on its arguments can see into. Below Landlock ABI 6,
+signals to processes of the same user are not confined.
 
 Without the seccomp filter (another architecture, or a kernel without it), :func:`status` says so:
 pathname UNIX sockets, System V IPC, the keyrings and the creation of POSIX message queues stay
