@@ -250,3 +250,33 @@ def test_the_helper_answers_calls_and_plain_attributes_only(helper):
     with pytest.raises(AttributeError):
         model._link.request("setattr", model._id, "__class__", (int,), {})
     assert model.step(torch.zeros(1)).tolist() == [1.0]
+
+
+@pytest.mark.skipif(not FULL, reason="needs the full sandbox")
+def test_a_function_that_breaks_its_link_to_the_helper_loses_only_its_own_points(tmp_path):
+    """A request for a handle the helper never gave out, a message nested too deep for it to parse, garbage on
+    the socketpair: each is the graded function's own error (the helper closes the link), and grading goes on."""
+    attack = textwrap.dedent('''
+        def rnn_forward(x, a0, parameters):
+            from autograder.remote import _HEADER as remote_header
+            link = rnn_cell_forward._link
+            problems = []
+            try:
+                link.request("call", 10**6, None, (), {})  # a handle it was never given
+            except Exception as exc:
+                problems.append(type(exc).__name__)
+            deep = b'{"op": "call", "target": 0, "args": ' + b"[" * 200000 + b"]" * 200000 + b', "kwargs": {}}'
+            for garbage in (remote_header.pack(len(deep) + 3, 0) + b"[]" + bytes([10]) + deep, bytes([255]) * 64):
+                try:
+                    link._sock.sendall(garbage)
+                    rnn_cell_forward(x[:, :, 0], a0, parameters)
+                except Exception as exc:
+                    problems.append(type(exc).__name__)
+            raise LookupError(" ".join(problems))
+    ''')
+    results = graded(tmp_path, {"rnn_forward": attack})
+    message = results["rnn_forward"].messages[0]
+    assert "raised LookupError: LookupError HelperGone BrokenPipeError " in message, message
+    for name, result in results.items():
+        if name != "rnn_forward":
+            assert result.score == result.max_score, (name, result.messages)
