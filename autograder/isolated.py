@@ -56,12 +56,8 @@ def _child(task: Callable[[], Any], write_end: int, memory: int, cpu_seconds: in
     try:
         os.closerange(0, write_end)
         os.closerange(write_end + 1, 1 << 16)
-        mapped = int(open("/proc/self/statm").read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-        _, hard = resource.getrlimit(resource.RLIMIT_AS)
-        limit = mapped + memory if hard == resource.RLIM_INFINITY else min(mapped + memory, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))  # SIGXCPU, then SIGKILL
         try:
+            _limit(memory, cpu_seconds)
             answer = {"value": task()}
         except MemoryError:
             answer = {"error": f"reading it takes more than {memory // 2**20} MB of memory"}
@@ -75,6 +71,26 @@ def _child(task: Callable[[], Any], write_end: int, memory: int, cpu_seconds: in
         code = 0
     finally:
         os._exit(code)
+
+
+def _limit(memory: int, cpu_seconds: int) -> None:
+    """At most ``cpu_seconds`` of CPU (SIGXCPU, then SIGKILL), and ``memory`` bytes more address space than is
+    mapped now; never more than the limits already set. Where /proc cannot be read (inside the sandbox, whose own
+    limits apply) the address space keeps the limit it has."""
+    _lower(resource.RLIMIT_CPU, cpu_seconds, cpu_seconds + 1)
+    try:
+        with open("/proc/self/statm") as f:
+            mapped = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return
+    _lower(resource.RLIMIT_AS, mapped + memory, mapped + memory)
+
+
+def _lower(which: int, soft: int, hard: int) -> None:
+    _, current = resource.getrlimit(which)
+    if current != resource.RLIM_INFINITY:
+        soft, hard = min(soft, current), min(hard, current)
+    resource.setrlimit(which, (soft, hard))
 
 
 def _read(fd: int, deadline: float, limit: int) -> bytes | None:
