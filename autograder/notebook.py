@@ -138,21 +138,16 @@ def _checked_cell(cell: Any, number: int) -> dict:
             continue
         if not isinstance(value, kinds) or (key == "points" and (isinstance(value, bool) or not math.isfinite(value))):
             raise NotebookError(f"cell {number}: its nbgrader {key} is {_json_kind(value)}, not {what}")
-        kept[key] = _unicode(value) if key == "grade_id" else value
+        kept[key] = value
     if len(kept.get("grade_id", "")) > 200:
         raise NotebookError(f"cell {number}: its nbgrader grade_id is longer than 200 characters")
-    return {"cell_type": kind, "source": _unicode(source), "metadata": {"nbgrader": kept} if kept else {}}
+    return {"cell_type": kind, "source": source, "metadata": {"nbgrader": kept} if kept else {}}
 
 
 def _json_kind(value: Any) -> str:
     """What a parsed JSON value is, in JSON's words (the value itself is never quoted: it may be anything)."""
     return {dict: "an object", list: "a list", str: "text", bool: "true or false", int: "a number",
             float: "a number", type(None): "null"}.get(type(value), type(value).__name__)
-
-
-def _unicode(text: str) -> str:
-    """``text`` with its lone surrogates (valid in JSON, not in UTF-8) replaced, so that it can be written out."""
-    return text if text.isascii() else text.encode("utf-8", "replace").decode("utf-8")
 
 
 def split_statements(source: str) -> list[list] | None:
@@ -169,7 +164,7 @@ def split_statements(source: str) -> list[list] | None:
                 start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
                 found.append([start, node.end_lineno, kind, names, modules])
         return found
-    except (SyntaxError, ValueError, RecursionError, MemoryError):  # ValueError: a null byte
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # ValueError: a null byte, before Python 3.11.4
         return None
 
 
