@@ -5,7 +5,7 @@ folders deep makes it raise RecursionError in the grader. Here every operation i
 descriptor of the folder being removed or of one of its direct subfolders, opened without following
 links: a subfolder is emptied of its files and empty folders, and its other folders are moved up into
 the top one, to be taken apart in a later pass. A link is removed, never followed. Folders the code
-made unreadable are made readable again first (their owner may; root needs no permission).
+made unreadable or read-only get mode 700 back first (their owner may; root needs no permission).
 """
 
 from __future__ import annotations
@@ -88,16 +88,22 @@ def _open_folder(name: str, parent: int) -> int:
     """A descriptor of the folder ``name`` in ``parent``, which this process may list and change."""
     try:
         folder = os.open(name, _DIRECTORY, dir_fd=parent)
-    except PermissionError:  # made unreadable: its owner may change that, through a descriptor that reads nothing
-        handle = os.open(name, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=parent)
-        try:
-            os.chmod(f"/proc/self/fd/{handle}", 0o700)
-        finally:
-            os.close(handle)
+    except PermissionError:
+        _unlock(name, parent)
         folder = os.open(name, _DIRECTORY, dir_fd=parent)
     with contextlib.suppress(OSError):
         os.fchmod(folder, 0o700)  # writable, so that its entries can be removed or moved
     return folder
+
+
+def _unlock(name: str, parent: int) -> None:
+    """Give the folder ``name`` in ``parent`` back to its owner (mode 700), through a descriptor that reads nothing
+    (so that it can be had for a folder with no permissions at all) and does not follow a link."""
+    handle = os.open(name, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=parent)
+    try:
+        os.chmod(f"/proc/self/fd/{handle}", 0o700)
+    finally:
+        os.close(handle)
 
 
 def _move_up(name: str, folder: int, top: int, names: Iterator[str]) -> int:
@@ -106,6 +112,11 @@ def _move_up(name: str, folder: int, top: int, names: Iterator[str]) -> int:
         try:
             os.rename(name, next(names), src_dir_fd=folder, dst_dir_fd=top)
             return 1
+        except PermissionError:  # moving a folder rewrites its "..": it must be writable
+            try:
+                _unlock(name, folder)
+            except OSError:
+                return 0
         except OSError as exc:
             if exc.errno not in _TAKEN:
                 return 0

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import cli, escape, notebook, submissions, wire
+from autograder import cli, escape, notebook, removal, submissions, wire
 from autograder import grade as grade_module
 from autograder.runtime import REPO, solution_path
 from tests.grading_helpers import cell_of, solution_notebook, with_cell_source
@@ -362,3 +362,34 @@ def test_a_notebook_without_nbgrader_metadata_gets_from_batch_what_grade_gives(t
     assert rows["bare"][1] == "100", rows["bare"]
     (alone,) = grade_module.grade(tmp_path / "class" / "bare.ipynb", ID, only={"rnn_cell_forward"}).results
     assert rows["bare"][3] == f"{alone.score:g}" == "10"
+
+
+def test_an_ordinary_user_removes_a_deep_tree_its_graded_code_made_unreadable():
+    """Protection: remove_tree makes the folders it owns listable and writable again before emptying them (root
+    needs no permission: this runs as nobody, in a forked child, when the tests run as root)."""
+    box = Path(tempfile.mkdtemp(dir="/tmp", prefix="removal-test-"))
+    try:
+        if os.geteuid() == 0:
+            os.chown(box, 65534, 65534)
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - reported by the exit status
+            try:
+                if os.geteuid() == 0:
+                    os.setresgid(65534, 65534, 65534)
+                    os.setresuid(65534, 65534, 65534)
+                os.chdir(box)
+                for _ in range(1500):  # deeper than shutil.rmtree can go
+                    os.mkdir("d")
+                    Path("d/file").write_text("x")
+                    os.chdir("d")
+                os.chdir(box)
+                for depth, mode in [(1000, 0o500), (500, 0o500), (0, 0)]:  # locked folders on the way: the deepest first
+                    os.chmod("d/" * (depth + 1), mode)
+                assert not os.access(box / "d", os.R_OK)
+                os._exit(0 if removal.remove_tree(box) and not box.exists() else 1)
+            except BaseException:
+                os._exit(2)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        removal.remove_tree(box)
