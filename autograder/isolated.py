@@ -32,7 +32,7 @@ def run(task: Callable[[], Any], memory: int, cpu_seconds: int, wall_seconds: fl
     process's address space and use ``cpu_seconds`` of CPU; Failed with a one-line reason otherwise."""
     read_end, write_end = os.pipe()
     pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child; its coverage is its reply
+    if pid == 0:
         _child(task, write_end, memory, cpu_seconds)
     os.close(write_end)
     reply = None
