@@ -6,7 +6,6 @@ import copy
 import functools
 import json
 import re
-import tempfile
 import threading
 import time
 import warnings
@@ -17,7 +16,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from autograder import dataflow, notebook, runtime, sandbox, variants, wire
+from autograder import dataflow, notebook, removal, runtime, sandbox, variants, wire
 from autograder.assignments import get_assignment, known_ids
 from autograder.spec import Assignment, GradedFunction, Namespace, Probe
 from autograder.verdict import Attempt, Clues, judge, leaves, shared_arrays
@@ -54,6 +53,18 @@ def infer_assignment(path: Path, nb: dict) -> str:
     if len(matches) == 1:
         return matches[0]
     raise KeyError(path.stem)
+
+
+def other_assignment(nb: dict, assignment_id: str) -> str:
+    """Why this notebook is another assignment's (empty if it is not): it has none of ``assignment_id``'s
+    grading cells and all of another's. A notebook without nbgrader metadata is not one: it is graded."""
+    ids = notebook.grade_ids(nb)
+    if {f"test_{f.name}" for f in get_assignment(assignment_id).functions} & ids:
+        return ""
+    for other in known_ids():
+        if other != assignment_id and {f"test_{f.name}" for f in get_assignment(other).functions} <= ids:
+            return f"this is the {other} notebook, not {assignment_id}"
+    return ""
 
 
 def probes_for(assignment: Assignment, spec: GradedFunction, reference: Namespace) -> list[Probe]:
@@ -202,17 +213,21 @@ def sandbox_problems(path: Path, protected: list[Path] = ()) -> list[str]:
 
 
 def grade(path: Path, assignment_id: str | None = None, workers: int = 2,
-          only: set[str] | None = None, strict: bool = False, protected: list[Path] = ()) -> Report:
-    """Grade ``path`` (all functions, or the ``only`` ones).
+          only: set[str] | None = None, strict: bool = False, protected: list[Path] = (),
+          nb: dict | None = None) -> Report:
+    """Grade ``path`` (all functions, or the ``only`` ones); ``nb`` is the notebook as
+    :func:`notebook.read_notebook` returned it, when the caller has read it already.
 
-    Raises NotebookError (unreadable), KeyError (unknown assignment), or SandboxUnavailable when
-    ``strict`` and the graded code could not be fully confined.
+    Raises NotebookError (unreadable, too large, or another assignment's), KeyError (unknown
+    assignment), or SandboxUnavailable when ``strict`` and the graded code could not be fully confined.
     """
     path = Path(path)
-    nb = notebook.read_notebook(path)
+    nb = notebook.read_notebook(path) if nb is None else nb
     assignment_id = assignment_id or infer_assignment(path, nb)
     if assignment_id not in known_ids():
         raise KeyError(assignment_id)
+    if problem := other_assignment(nb, assignment_id):
+        raise notebook.NotebookError(problem)
     if strict and (problems := sandbox_problems(path, protected)):
         raise SandboxUnavailable("; ".join(problems))
     # Started first, so that its imports overlap the grader's own (the spec, the reference).
@@ -320,8 +335,8 @@ def _run_sandboxed(assignment: Assignment, spec: GradedFunction, inputs: list[di
     """Call the student's function on every probe (``inputs``, as files) in a sandbox; (attempts, extra notes).
 
     The learner's own error text (messages, load notes) is cut to fit ``quota``."""
-    # ignore_cleanup_errors: the student's code may leave files it made unreadable, or very many.
-    with tempfile.TemporaryDirectory(prefix=f"grade-{spec.name}-", ignore_cleanup_errors=True) as tmp:
+    # Removed without recursion, however deep a tree the student's code made; what cannot be removed stays.
+    with removal.temporary_folder(prefix=f"grade-{spec.name}-") as tmp:
         box = Path(tmp)
         work = box / "work"
         work.mkdir()
