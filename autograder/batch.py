@@ -1,11 +1,16 @@
-"""Grading a whole class: every submission into ``OUT/<student>/results.json``, then ``grades.csv`` and
-``summary.md`` for the class.
+"""Grading a whole class: every submission into ``OUT/students/<student>/results.json``, then ``grades.csv``,
+``summary.md`` and ``totals.png`` for the class, beside ``students/``, where no student id can land.
 
 Each result is written atomically (a temporary file, then a rename) by this process alone, so a batch
 killed at any moment leaves only whole results, and the same command run again grades only the
 students that have none. The CSV and the summary are rebuilt from the result files, so they come out
 the same whether or not the batch was interrupted. ``--shard K/N`` grades the students whose id hashes
 to K of N, for job arrays; ``merge`` builds one CSV and summary from the shards' folders.
+
+No submission can stop the batch: whatever goes wrong while one is read, graded or cleaned up
+becomes that student's zero, with the reason (see :func:`grade_submission`). Every text taken from a
+submission (its file name, the messages its code raised) is escaped (:func:`autograder.escape.markdown`)
+before it goes into results.json, and so into summary.md; grades.csv holds no formulas.
 """
 
 from __future__ import annotations
@@ -22,12 +27,18 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from autograder import runtime, submissions
-from autograder.assignments import get_assignment, known_ids
+from autograder import escape, runtime, submissions
+from autograder.assignments import get_assignment
 from autograder.submissions import Submission
 
 RESULTS = "results.json"
+STUDENTS = "students"  # OUT/students/<student>/results.json
 SCRATCH = ".unpacked"  # where a zip of submissions is unpacked, inside OUT
+
+
+def result_path(out: Path, student: str) -> Path:
+    """Where the result of ``student`` goes in the folder ``out``."""
+    return out / STUDENTS / student / RESULTS
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -49,44 +60,36 @@ def in_shard(student: str, shard: tuple[int, int]) -> bool:
 
 
 def problem_result(assignment_id: str, problem: str) -> dict:
-    """A results.json for a submission that could not be graded: zero, with the reason."""
+    """A results.json for a submission that could not be graded: zero, with the reason (escaped here)."""
     from autograder.notebook import points as points_in
+    from autograder.report import FORMAT
 
     functions = get_assignment(assignment_id).functions
     points = points_in(runtime.solution_notebook(assignment_id))
+    problem = escape.markdown(" ".join(problem.split()))
     return {"assignment": assignment_id, "score": 0.0, "max_score": sum(points.values()), "problem": problem,
-            "output": problem,  # what Gradescope shows above the tests
+            "output": problem, **FORMAT,  # the output is what Gradescope shows above the tests
             "tests": [{"name": f.name, "score": 0.0, "max_score": points.get(f.name, 0.0), "output": problem,
-                       "visibility": "visible"} for f in functions]}
+                       "visibility": "visible", **FORMAT} for f in functions]}
 
 
-def other_assignment(notebook: dict, assignment_id: str) -> str:
-    """Why this notebook is not one of ``assignment_id`` (empty if it has its graded cells)."""
-    from autograder.notebook import grade_ids
-
-    ids = grade_ids(notebook)
-    if {f"test_{f.name}" for f in get_assignment(assignment_id).functions} & ids:
-        return ""
-    for other in known_ids():
-        if other != assignment_id and {f"test_{f.name}" for f in get_assignment(other).functions} <= ids:
-            return f"this is the {other} notebook, not {assignment_id}"
-    return f"none of {assignment_id}'s graded cells are in this notebook"
-
-
-def grade_submission(notebook: Path, assignment_id: str, protected: list[Path]) -> dict:
-    """The results.json of one submission, always strictly sandboxed; a bad file gives a zero with a reason."""
-    from autograder.grade import grade
+def grade_submission(path: Path, assignment_id: str, protected: list[Path]) -> dict:
+    """The results.json of one submission, always strictly sandboxed. Anything that goes wrong with this one
+    submission, from a file that is not a notebook to an error in the grader itself, gives a zero with the reason."""
+    from autograder.grade import SandboxUnavailable, grade
     from autograder.notebook import NotebookError, read_notebook
     from autograder.report import gradescope
 
-    if problem := submissions.problem_with(notebook):
-        return problem_result(assignment_id, problem)
     try:
-        if problem := other_assignment(read_notebook(notebook), assignment_id):
-            return problem_result(assignment_id, problem)
-        return gradescope(grade(notebook, assignment_id, strict=True, protected=protected))
-    except NotebookError as exc:  # the message names the file; the instructor's folders stay out of the result
-        return problem_result(assignment_id, f"not a readable notebook: {str(exc).replace(str(notebook), notebook.name)}")
+        nb = read_notebook(path)  # read and checked once, here: grading uses this form
+        return gradescope(grade(path, assignment_id, strict=True, protected=protected, nb=nb))
+    except NotebookError as exc:  # the message does not name the file: the instructor's folders stay out of it
+        return problem_result(assignment_id, f"{path.name}: {exc}")
+    except SandboxUnavailable as exc:
+        return problem_result(assignment_id, f"the grader cannot confine code on this machine: {exc}")
+    except Exception as exc:  # noqa: BLE001 - one submission's trouble must not stop the class's grading
+        return problem_result(assignment_id, f"{path.name}: the grader failed on this notebook "
+                                             f"({type(exc).__name__}: {str(exc)[:200]})")
 
 
 def _progress(total: int):
@@ -110,7 +113,7 @@ def run(source: Path, assignment_id: str, out: Path, workers: int = 2, shard: tu
     out = Path(out).resolve()
     found = [s for s in submissions.find(source, assignment_id, out / SCRATCH) if in_shard(s.student, shard)]
     protected = [Path(source).resolve(), out]
-    todo = [s for s in found if not (out / s.student / RESULTS).exists()]
+    todo = [s for s in found if not result_path(out, s.student).exists()]
     if any(s.notebook for s in todo) and (problems := sandbox_problems(out / "_", protected)):
         raise SandboxUnavailable("; ".join(problems))  # a class's work is only graded fully confined
     if any(s.notebook for s in todo):
@@ -132,7 +135,7 @@ def run(source: Path, assignment_id: str, out: Path, workers: int = 2, shard: tu
             bad += "problem" in result
             _record(out, jobs[job], result)
             bar.update()
-    results = load_results([out / s.student / RESULTS for s in found])
+    results = load_results([result_path(out, s.student) for s in found])
     write_reports(out, results, assignment_id)
     if nbgrader_db is not None:
         from autograder.nbgrader_db import record
@@ -143,10 +146,10 @@ def run(source: Path, assignment_id: str, out: Path, workers: int = 2, shard: tu
 
 
 def _record(out: Path, submission: Submission, result: dict) -> None:
-    result = {**result, "student": submission.student}
+    result = {**result, "student": submission.student}  # an id of [A-Za-z0-9._@+%~-] (see submissions.student_id)
     if submission.notebook is not None:
-        result["notebook"] = submission.notebook.name
-    write_atomically(out / submission.student / RESULTS, json.dumps(result, indent=2) + "\n")
+        result["notebook"] = escape.markdown(submission.notebook.name)
+    write_atomically(result_path(out, submission.student), json.dumps(result, indent=2) + "\n")
 
 
 def merge(shards: list[Path], out: Path, assignment_id: str) -> str:
@@ -154,8 +157,8 @@ def merge(shards: list[Path], out: Path, assignment_id: str) -> str:
     out = Path(out)
     paths = []
     for shard in shards:
-        for result in sorted(Path(shard).glob(f"*/{RESULTS}")):
-            target = out / result.parent.name / RESULTS
+        for result in sorted(Path(shard).glob(f"{STUDENTS}/*/{RESULTS}")):
+            target = result_path(out, result.parent.name)
             if target.resolve() != result.resolve():
                 write_atomically(target, result.read_text())
             paths.append(target)
@@ -176,15 +179,17 @@ def write_reports(out: Path, results: list[dict], assignment_id: str) -> None:
     writer.writerow(["student", "total", "max", *names, "problem"])
     for r in results:
         scores = {t["name"]: t["score"] for t in r["tests"]}
-        writer.writerow([r["student"], f"{r['score']:g}", f"{r['max_score']:g}",
-                         *(f"{scores.get(n, 0):g}" for n in names), r.get("problem", "")])
+        writer.writerow([escape.spreadsheet(cell) for cell in
+                         [r["student"], f"{r['score']:g}", f"{r['max_score']:g}",
+                          *(f"{scores.get(n, 0):g}" for n in names), r.get("problem", "")]])
     write_atomically(out / "grades.csv", table.getvalue())
     _histogram(out / "totals.png", [r["score"] for r in results], results[0]["max_score"] if results else 0)
     write_atomically(out / "summary.md", summary(results, names, assignment_id))
 
 
 def summary(results: list[dict], names: list[str], assignment_id: str) -> str:
-    """What the class got wrong: pass rate per function and its most frequent messages."""
+    """What the class got wrong: pass rate per function and its most frequent messages. The texts that came
+    from submissions were escaped when they went into the results; the rest is the course's own."""
     graded = [r for r in results if "problem" not in r]
     lines = [f"# {assignment_id}: {len(results)} submissions", "",
              f"- graded: {len(graded)}; could not be graded: {len(results) - len(graded)}"]
@@ -198,7 +203,7 @@ def summary(results: list[dict], names: list[str], assignment_id: str) -> str:
         tests = [t for r in graded for t in r["tests"] if t["name"] == name]
         passed = sum(t["score"] == t["max_score"] for t in tests)
         counts = Counter(m for t in tests if t["score"] < t["max_score"] for m in t["output"].splitlines() if m)
-        common = "; ".join(f"{m.replace('|', '/')} ({c})" for m, c in
+        common = "; ".join(f"{m} ({c})" for m, c in
                            sorted(counts.items(), key=lambda mc: (-mc[1], mc[0]))[:3])
         rate = f"{passed}/{len(tests)} ({passed / len(tests):.0%})" if tests else "-"
         lines.append(f"| {name} | {rate} | {common or '-'} |")

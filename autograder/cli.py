@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import zipfile
 from pathlib import Path
 
 from autograder.assignments import known_ids
@@ -30,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     batch_cmd.add_argument("submissions", type=Path, help="folder or zip: notebooks, student folders, or nbgrader's "
                            "submitted/<student>/<assignment>/ layout")
     batch_cmd.add_argument("--assignment", required=True, choices=known_ids())
-    batch_cmd.add_argument("--out", type=Path, required=True, help="results, grades.csv and summary.md go here")
+    batch_cmd.add_argument("--out", type=Path, required=True,
+                           help="grades.csv and summary.md go here, each student's results.json in students/<id>/")
     batch_cmd.add_argument("--workers", type=int, default=2,
                            help="notebooks graded at once, by this process (default 2); --shard splits a class "
                            "over several processes or machines")
@@ -66,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     from autograder.grade import SandboxUnavailable, grade, sandbox_problems
     from autograder.report import table, write_json
 
+    if args.json and (problem := _json_target(args.json)):
+        print(f"error: --json {args.json}: {problem}", file=sys.stderr)
+        return 2
     protected = [args.json.resolve().parent] if args.json else []
     try:
         report = grade(args.notebook, args.assignment, strict=args.strict, protected=protected)
@@ -73,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --strict: the graded code cannot be fully confined here: {exc}", file=sys.stderr)
         return 2
     except NotebookError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {args.notebook}: {exc}", file=sys.stderr)
         return 2
     except KeyError as exc:
         name = exc.args[0] if exc.args else "?"
@@ -85,8 +90,23 @@ def main(argv: list[str] | None = None) -> int:
               "use --strict to refuse", file=sys.stderr)
     print(table(report))
     if args.json:
-        write_json(report, args.json)
+        try:
+            write_json(report, args.json)
+        except OSError as exc:
+            print(f"error: --json {args.json}: {exc.strerror}", file=sys.stderr)
+            return 2
     return 0
+
+
+def _json_target(path: Path) -> str:
+    """Why results cannot be written to ``path`` (empty when they can): checked, and its folder made, before grading."""
+    if path.is_dir():
+        return "is a folder; give the name of the file to write"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"cannot create its folder: {exc.strerror}"
+    return ""
 
 
 def _shard(text: str) -> tuple[int, int]:
@@ -110,7 +130,7 @@ def _batch(args: argparse.Namespace) -> int:
         print(f"error: the graded code cannot be fully confined here, and a class is only graded confined: {exc}",
               file=sys.stderr)
         return 2
-    except (ValueError, FileNotFoundError) as exc:
+    except (ValueError, FileNotFoundError, zipfile.BadZipFile) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

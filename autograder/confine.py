@@ -5,8 +5,9 @@ Threat model
 The graded code is hostile. It may have read this package's source and may try to reach the
 reference (the solution notebooks, or the reference code in memory), other submissions, the
 grader's result files, the grader's own source (to change later gradings), the network, or other
-processes. Anything done in Python inside that process (audit hooks, a patched ``open``) can be
-undone by the same process, so nothing here relies on it. What the kernel enforces:
+processes (a D-Bus bus that starts programs outside the sandbox, shared memory, keyrings).
+Anything done in Python inside that process (audit hooks, a patched ``open``) can be undone by the
+same process, so nothing here relies on it. What the kernel enforces:
 
 * **Landlock** (Linux 5.13+; no privileges needed), applied in the child right after ``fork``
   (see :mod:`autograder.forkserver`), while it is still single-threaded and before any student code
@@ -22,12 +23,27 @@ undone by the same process, so nothing here relies on it. What the kernel enforc
     UNIX sockets created outside it.
   - Landlock also forbids ``ptrace`` (and so ``/proc/PID/mem``) of processes outside the sandbox.
 
+  Landlock does not see what is reached without opening a file: a ``connect`` to a *pathname*
+  UNIX socket (the D-Bus system or session bus), UDP, System V IPC, keyrings, the creation of a
+  POSIX message queue.
+
+* **A seccomp filter** (:mod:`autograder.seccomp`; x86_64 and aarch64, Linux 4.14+, no privileges
+  needed once ``no_new_privs`` is set), installed right after ``no_new_privs``, refuses with
+  ``EPERM``: ``socket()`` for every address family (so UNIX, UDP, TCP, netlink and vsock sockets
+  alike), every ``socketpair()`` but a connected ``AF_UNIX`` stream or seqpacket pair, System V
+  shared memory, queues and semaphores, POSIX message queues, the keyrings, io_uring, ``ptrace``
+  and the other calls that read another process, ``perf_event_open``, ``bpf``, and inotify and
+  fanotify watches. Syscalls through another architecture's table (x32, i386) are refused too.
+  POSIX shared memory (files in ``/dev/shm``) and message queues are files that Landlock keeps
+  out of reach as well, but a queue is created before Landlock refuses to open it.
+
 * **As root** (Gradescope runs its autograder as root) Landlock alone would leave what a
   capability grants beyond file access: loading a kernel module from the working folder, raising
   hard resource limits, raw sockets, rebooting. So the child also
 
   - enters a new, empty network namespace (no interface but a down loopback), which removes UDP,
-    raw sockets and every other protocol that Landlock does not cover, and a new IPC namespace;
+    raw sockets and every other protocol that Landlock does not cover, and a new IPC namespace
+    (System V and POSIX IPC of its own): a second wall behind the seccomp filter;
   - drops every capability, from its bounding set too, so that ``exec`` cannot give any back.
 
   It keeps uid 0: switching to an unprivileged uid would add nothing that Landlock's scopes do not
@@ -35,17 +51,28 @@ undone by the same process, so nothing here relies on it. What the kernel enforc
   installation lives under a private home folder, as it does on pyenv installs.
 
 What stays open, by design: the child can read the course packages (``autograder``, ``seqmodels``:
-public code, no answers), the fork server's own folder (links to those packages, the server's log
-and what the public modules it imported cached there) and the reference code of the graded helpers it is handed for the function
-under test (never that function's own reference). It can use CPU time, memory and processes up to
-the limits of its job, counted over its whole process tree where the kernel allows it (see
-:mod:`autograder.job`, which says what applies where), and write up to ``RLIMIT_FSIZE`` into its
-own folder. Without a network namespace (not root, or root in a container without ``CAP_SYS_ADMIN``)
-UDP is not confined.
+public code, no answers) and the fork server's own folder (links to those packages, the server's log
+and what the public modules it imported cached there). No reference code is ever in its process: a
+function graded with reference helpers calls them in a helper process of its own job
+(:mod:`autograder.remote`), which it reaches only through a socketpair, and which answers calls with
+results (the helpers' outputs on inputs of the graded code's choosing, and the plain attributes of
+their objects, such as a reference model's sizes). What the graded code can send back is bounded:
+the feedback quotes a few hundred characters of its errors per function (``grade.ERROR_CHARS_PER_*``,
+``MESSAGE_CHARS_PER_*``). It can use CPU time, memory and processes up to the limits of its job,
+counted over its whole process tree where the kernel allows it (see :mod:`autograder.job`, which
+says what applies where), and write up to ``RLIMIT_FSIZE`` into its own folder. A socket it inherits (the helper's socketpair, a connected
+stream) must be a connected stream or seqpacket one: a datagram socket could be pointed at any
+pathname socket with ``sendmsg``, which no filter on its arguments can see into. Below Landlock ABI 6,
+signals to processes of the same user are not confined.
+
+Without the seccomp filter (another architecture, or a kernel without it), :func:`status` says so:
+pathname UNIX sockets, System V IPC, the keyrings and the creation of POSIX message queues stay
+open (as root, the IPC namespace still keeps System V and POSIX IPC apart), and so does UDP unless
+there is a network namespace (root with ``CAP_SYS_ADMIN``).
 
 Where Landlock is missing (macOS, Windows, Linux before 5.13, or a container whose seccomp profile
 blocks it), :func:`status` says so and grading runs with the reduced sandbox: its own process,
-time and memory limits, but no file or network confinement.
+time and memory limits, and the seccomp filter where there is one, but no file confinement.
 """
 
 from __future__ import annotations
@@ -56,6 +83,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder import seccomp
 from autograder.job import Support as JobSupport
 from autograder.job import support as job_support
 
@@ -143,8 +171,8 @@ class Status:
 
     @property
     def full(self) -> bool:
-        """Files and the network are both confined by the kernel."""
-        return self.landlock_abi >= 1 and not any(m.startswith(("files", "TCP")) for m in self.missing)
+        """Files, the network and local IPC are all confined by the kernel."""
+        return self.landlock_abi >= 1 and not any(m.startswith(("files", "TCP", "local IPC")) for m in self.missing)
 
     def describe(self) -> str:
         text = "sandbox: " + (", ".join(self.layers) or "own process, time and memory limits only")
@@ -160,18 +188,23 @@ def status() -> Status:
     else:
         missing.append("files (no Landlock: " + ("kernel before 5.13, or blocked" if _libc else sys.platform) + ")")
     netns = root and _can_unshare_network()
+    no_filter = seccomp.unavailable()  # the filter refuses every socket(), TCP and UDP included
     if abi >= 4:
         layers.append("TCP bind/connect denied")
-    elif not netns:
-        missing.append("TCP (Landlock ABI 4 needed)")
+    elif not netns and no_filter:
+        missing.append("TCP (Landlock ABI 4 or seccomp needed)")
     if abi >= 6:
         layers.append("signals and abstract sockets scoped")
     else:
         missing.append("signals to other processes (Landlock ABI 6 needed)")
     if netns:
         layers.append("empty network namespace")
-    elif abi >= 1:
-        missing.append("UDP (needs root for a network namespace)")
+    elif abi >= 1 and no_filter:
+        missing.append("UDP (needs seccomp, or root for a network namespace)")
+    if no_filter:
+        missing.append(f"local IPC: UNIX sockets, System V and POSIX IPC, keyrings ({no_filter})")
+    else:
+        layers.append("sockets and local IPC refused (seccomp)")
     if root:
         layers.append("all capabilities dropped")
     bounds = job_support()
@@ -228,17 +261,21 @@ def _add_path_rule(ruleset_fd: int, path: Path, access: int) -> None:
         os.close(target)
 
 
-def confine_self(ruleset_fd: int | None, new_namespaces: bool, drop_capabilities: bool) -> None:
+def confine_self(ruleset_fd: int | None, new_namespaces: bool, drop_capabilities: bool,
+                 refuse_ipc: bool = True) -> None:
     """Enter the sandbox: call in the child after fork, while it is single-threaded, before any untrusted code.
 
     The order matters: the namespaces need CAP_SYS_ADMIN, so they come before the capabilities
-    are dropped; no_new_privs comes before Landlock, which requires it.
+    are dropped; no_new_privs comes before Landlock and the seccomp filter, which require it
+    (unless CAP_SYS_ADMIN). ``refuse_ipc=False`` leaves the filter out (tests of the other layers alone).
     """
     if _libc is None:
         return  # not Linux: none of these layers exists (status() reports the sandbox as reduced)
     if new_namespaces:
         _check(_libc.unshare(_CLONE_NEWNET | _CLONE_NEWIPC), "unshare")
     _check(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")
+    if refuse_ipc and not seccomp.unavailable():
+        seccomp.install()
     if ruleset_fd is not None:
         _check(_libc.syscall(_SYS_RESTRICT_SELF, ruleset_fd, ctypes.c_uint32(0)), "landlock_restrict_self")
     if drop_capabilities:

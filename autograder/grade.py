@@ -6,7 +6,6 @@ import copy
 import functools
 import json
 import re
-import tempfile
 import threading
 import time
 import warnings
@@ -17,7 +16,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from autograder import childpolicy, dataflow, notebook, runtime, sandbox, variants, wire
+from autograder import childpolicy, dataflow, notebook, removal, runtime, sandbox, variants, wire
 from autograder.assignments import get_assignment, known_ids
 from autograder.spec import Assignment, GradedFunction, Namespace, Probe
 from autograder.verdict import Attempt, Clues, judge, leaves, shared_arrays
@@ -54,6 +53,18 @@ def infer_assignment(path: Path, nb: dict) -> str:
     if len(matches) == 1:
         return matches[0]
     raise KeyError(path.stem)
+
+
+def other_assignment(nb: dict, assignment_id: str) -> str:
+    """Why this notebook is another assignment's (empty if it is not): it has none of ``assignment_id``'s
+    grading cells and all of another's. A notebook without nbgrader metadata is not one: it is graded."""
+    ids = notebook.grade_ids(nb)
+    if {f"test_{f.name}" for f in get_assignment(assignment_id).functions} & ids:
+        return ""
+    for other in known_ids():
+        if other != assignment_id and {f"test_{f.name}" for f in get_assignment(other).functions} <= ids:
+            return f"this is the {other} notebook, not {assignment_id}"
+    return ""
 
 
 def probes_for(assignment: Assignment, spec: GradedFunction, reference: Namespace) -> list[Probe]:
@@ -202,17 +213,21 @@ def sandbox_problems(path: Path, protected: list[Path] = ()) -> list[str]:
 
 
 def grade(path: Path, assignment_id: str | None = None, workers: int = 2,
-          only: set[str] | None = None, strict: bool = False, protected: list[Path] = ()) -> Report:
-    """Grade ``path`` (all functions, or the ``only`` ones).
+          only: set[str] | None = None, strict: bool = False, protected: list[Path] = (),
+          nb: dict | None = None) -> Report:
+    """Grade ``path`` (all functions, or the ``only`` ones); ``nb`` is the notebook as
+    :func:`notebook.read_notebook` returned it, when the caller has read it already.
 
-    Raises NotebookError (unreadable), KeyError (unknown assignment), or SandboxUnavailable when
-    ``strict`` and the graded code could not be fully confined.
+    Raises NotebookError (unreadable, too large, or another assignment's), KeyError (unknown
+    assignment), or SandboxUnavailable when ``strict`` and the graded code could not be fully confined.
     """
     path = Path(path)
-    nb = notebook.read_notebook(path)
+    nb = notebook.read_notebook(path) if nb is None else nb
     assignment_id = assignment_id or infer_assignment(path, nb)
     if assignment_id not in known_ids():
         raise KeyError(assignment_id)
+    if problem := other_assignment(nb, assignment_id):
+        raise notebook.NotebookError(problem)
     if strict and (problems := sandbox_problems(path, protected)):
         raise SandboxUnavailable("; ".join(problems))
     # Started first, so that its imports overlap the grader's own (the spec, the reference).
@@ -231,21 +246,80 @@ def grade(path: Path, assignment_id: str | None = None, workers: int = 2,
         ready = prepared(assignment.id, spec.name)
         probes, expected = ready.copies()
         helpers = notebook.helper_code(solution, spec.uses, graded, exclude=spec.name)
-        attempts, notes = _run_sandboxed(assignment, spec, ready.inputs, {"student": student, "helpers": helpers},
-                                         notebook_only)
+        attempts, notes = _run_sandboxed(assignment, spec, ready.inputs, student, helpers, notebook_only,
+                                         _Quota(error_chars))
         messages = judge(spec, probes, expected, attempts, reference_runner(spec, reference), ready.clues)
         if messages:
             messages = [plain_line(m) for m in messages + notes]
         max_score = points.get(spec.name, 0.0)
         return FunctionResult(spec.name, 0.0 if messages else max_score, max_score, messages)
 
+    chosen = [f for f in assignment.functions if only is None or f.name in only]
+    error_chars = min(ERROR_CHARS_PER_FUNCTION, ERROR_CHARS_PER_NOTEBOOK // max(len(chosen), 1))
     sandbox.status()  # decided once, before the worker threads start (it may fork)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(one, [f for f in assignment.functions if only is None or f.name in only]))
-    return Report(assignment.id, results)
+        results = list(pool.map(one, chosen))
+    return Report(assignment.id, bounded(results))
 
 
 MAX_MESSAGE = 500
+# Feedback carries text that the learner's code chose: its exceptions' messages and failing lines, the notes
+# of a failed load, the type names and strings it returned. Bounded, so that it is no bulk channel out of the
+# sandbox (whatever the graded code finds there, it can send back only this much), but large enough for a
+# learner to see each error's type and their own failing line.
+ERROR_CHARS_PER_FUNCTION = 400  # of the learner's error messages and load notes
+ERROR_CHARS_PER_NOTEBOOK = 2_000
+MIN_ERROR_CHARS = 60  # below this, an error is not quoted at all
+HIDDEN = (f"an exception (not quoted: feedback quotes at most {ERROR_CHARS_PER_FUNCTION} characters of a function's "
+          f"error messages, and {ERROR_CHARS_PER_NOTEBOOK:,} of a notebook's)")
+MESSAGE_CHARS_PER_FUNCTION = 1_200  # of everything a function's feedback says
+MESSAGE_CHARS_PER_NOTEBOOK = 6_000
+CUT = "(further messages cut: feedback is limited to {} characters for {})"
+
+
+class _Quota:
+    """The characters of the learner's own error text that one function's feedback may still quote."""
+
+    def __init__(self, chars: int):
+        self.left = chars
+        self._taken: dict[str, str] = {}  # a text quoted again (the same error on every probe) is paid for once
+
+    def take(self, text: str) -> str:
+        if text not in self._taken:
+            if self.left < MIN_ERROR_CHARS:
+                return HIDDEN
+            self._taken[text] = shortened(text, self.left)
+            self.left -= len(self._taken[text])
+        return self._taken[text]
+
+
+def shortened(text: str, limit: int) -> str:
+    """``text`` in at most ``limit`` characters, keeping its start (an exception's type) and, in an error of the
+    form ``... (in f: `line`)``, the learner's own failing line."""
+    if len(text) <= limit:
+        return text
+    start = text.rfind(" (in ", max(len(text) - limit // 2, 0))  # searched from one place only: no backtracking
+    tail = text[start:] if start >= 0 and re.fullmatch(r" \(in \w+: `.*`\)", text[start:], re.S) else ""
+    return text[:max(limit - len(tail) - 3, 0)] + "..." + tail
+
+
+def bounded(results: list[FunctionResult]) -> list[FunctionResult]:
+    """The results with at most MESSAGE_CHARS_PER_FUNCTION characters of messages each, and
+    MESSAGE_CHARS_PER_NOTEBOOK in all (in the order of the functions, so the same notebook gets the same text)."""
+    left = MESSAGE_CHARS_PER_NOTEBOOK
+    for result in results:
+        kept, used = [], 0
+        for message in result.messages:
+            function_left = MESSAGE_CHARS_PER_FUNCTION - used
+            if len(message) > min(function_left, left):
+                kept.append(CUT.format(f"{MESSAGE_CHARS_PER_FUNCTION:,}", "a function") if function_left <= left
+                            else CUT.format(f"{MESSAGE_CHARS_PER_NOTEBOOK:,}", "a notebook"))
+                break
+            kept.append(message)
+            used += len(message)
+            left -= len(message)
+        result.messages = kept
+    return results
 
 
 def plain_line(text: str) -> str:
@@ -256,24 +330,27 @@ def plain_line(text: str) -> str:
 
 
 def _run_sandboxed(assignment: Assignment, spec: GradedFunction, inputs: list[dict[str, bytes]],
-                   code: dict[str, list[notebook.Statement]],
-                   notebook_only: dict[str, int]) -> tuple[list[Attempt], list[str]]:
-    """Call the student's function on every probe (``inputs``, as files) in a sandbox; (attempts, extra notes)."""
-    # ignore_cleanup_errors: the student's code may leave files it made unreadable, or very many.
-    with tempfile.TemporaryDirectory(prefix=f"grade-{spec.name}-", ignore_cleanup_errors=True) as tmp:
+                   student: list[notebook.Statement], helpers: list[notebook.Statement],
+                   notebook_only: dict[str, int], quota: _Quota) -> tuple[list[Attempt], list[str]]:
+    """Call the student's function on every probe (``inputs``, as files) in a sandbox; (attempts, extra notes).
+
+    The learner's own error text (messages, load notes) is cut to fit ``quota``."""
+    # Removed without recursion, however deep a tree the student's code made; what cannot be removed stays.
+    with removal.temporary_folder(prefix=f"grade-{spec.name}-") as tmp:
         box = Path(tmp)
         work = box / "work"
         work.mkdir()
         for i, files in enumerate(inputs):
             wire.write(work / f"in_{i}", files)
-        (work / "code.json").write_text(json.dumps({k: [asdict(s) for s in v] for k, v in code.items()}))
+        (work / "code.json").write_text(json.dumps([asdict(s) for s in student]))
+        if spec.uses:  # for the child's helper process, which deletes it before the student's code runs
+            (work / "helpers.json").write_text(json.dumps([asdict(s) for s in helpers]))
         (work / "config.json").write_text(json.dumps({"assignment": assignment.id, "function": spec.name,
                                                       "probes": len(inputs)}))
         outcome = sandbox.run(box=box, seconds=assignment.seconds_per_function, memory_mb=assignment.memory_mb,
                               modules=runtime.child_modules(assignment.id))
         if outcome.setup_error:
             return [Attempt(False, error=outcome.setup_error, process_ended=True)] * len(inputs), []
-        notes = _load_problems(work)
         attempts: list[Attempt] = []
         for i in range(len(inputs)):
             try:
@@ -283,11 +360,12 @@ def _run_sandboxed(assignment: Assignment, spec: GradedFunction, inputs: list[di
                 attempts.append(Attempt(False, error=_ended_early(outcome, assignment), process_ended=True))
                 continue
             ok = bool(status.get("ok")) if isinstance(status, dict) else False
-            error = str(status.get("error", ""))[:400] if isinstance(status, dict) else "unreadable status"
+            error = quota.take(str(status.get("error", ""))) if isinstance(status, dict) else "unreadable status"
             if error.startswith("MemoryError"):
                 error = f"MemoryError: it ran out of memory (the limit is {assignment.memory_mb} MB)"
             attempts.append(Attempt(ok, value if ok else None, explain_error(f"raised {error}", notebook_only),
                                     shared=_pairs(status.get("shared") if isinstance(status, dict) else None)))
+        notes = [quota.take(note) for note in _load_problems(work) if quota.left >= MIN_ERROR_CHARS]
         return attempts, notes
 
 
@@ -334,4 +412,4 @@ def _load_problems(work: Path) -> list[str]:
         return []
     if not isinstance(problems, list):
         return []
-    return [f"while loading the notebook, {p}"[:400] for p in problems[:3]]
+    return [f"while loading the notebook, {p}"[:MAX_MESSAGE] for p in problems[:3]]

@@ -6,7 +6,10 @@ it reads the grade from ``/autograder/results/results.json``. Each submission ge
 own, which is how a large class scales out. The bundle holds the course packages, the pinned
 requirements, and the solution notebook the reference answers come from. The solution is as safe
 there as in a checkout: the grader always runs in strict mode, where the graded code can read only
-the interpreter, its libraries and the course packages, never ``source/solutions``.
+the interpreter, its libraries and the course packages, never ``source/solutions``. A submission is
+read, checked and graded exactly as ``batch`` grades one student (:func:`autograder.batch.grade_submission`),
+so a notebook gets the same result here, from ``batch`` and from ``grade``; its messages are escaped
+for Gradescope's markdown (:mod:`autograder.escape`).
 
 ``AUTOGRADER_ROOT`` (default ``/autograder``) and ``AUTOGRADER_PYTHON`` let a test run the bundle in a
 temporary folder with the course's own interpreter.
@@ -69,9 +72,9 @@ def _add_script(zf: zipfile.ZipFile, name: str, text: str) -> None:
 
 
 def run(assignment_id: str, submission_dir: str, results_path: str) -> int:
-    """Grade the one notebook in ``submission_dir`` into ``results_path``; 0 once a result is written."""
+    """Grade the one notebook in ``submission_dir`` into ``results_path``, as ``batch`` grades one student (the
+    same checks, the same zero with a reason for whatever cannot be graded); 0 once a result is written."""
     from autograder.batch import grade_submission, problem_result, write_atomically
-    from autograder.grade import SandboxUnavailable
     from autograder.submissions import pick
 
     results = Path(results_path)
@@ -79,9 +82,6 @@ def run(assignment_id: str, submission_dir: str, results_path: str) -> int:
     if found.notebook is None:
         result = problem_result(assignment_id, found.problem)
     else:
-        try:
-            result = grade_submission(found.notebook, assignment_id, protected=[results.parent])
-        except SandboxUnavailable as exc:
-            result = problem_result(assignment_id, f"the grader cannot confine code on this machine: {exc}")
+        result = grade_submission(found.notebook, assignment_id, protected=[results.parent])
     write_atomically(results, json.dumps(result, indent=2) + "\n")
     return 0

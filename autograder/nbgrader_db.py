@@ -5,6 +5,10 @@ export``, and grades with ``python -m autograder batch ... --nbgrader-db gradebo
 ``nbgrader autograde``. Each graded function's score goes to its ``test_<function>`` grade cell through
 nbgrader's own API, so the database stays as nbgrader expects it. The assignment must already be in the
 gradebook (``nbgrader generate_assignment`` puts it there).
+
+The results come from ``OUT/students/<student>/results.json``; their ``student`` is the batch's id, which is
+nbgrader's own student id whenever that is a plain name (letters, digits, ``_ @ + -``, dots inside: see
+:func:`autograder.submissions.student_id`); other names are percent-encoded and reach the gradebook so.
 """
 
 from __future__ import annotations

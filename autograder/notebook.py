@@ -5,22 +5,36 @@ cells (found by their nbgrader ``grade_id``), and from those only the statements
 things: imports and function or class definitions (plus assignments in setup cells). Training
 loops, plots and stray test calls are left out, so importing a submission is quick and a
 ``sys.exit()`` typed at the top level of a cell does nothing.
+
+A notebook file is read once, by :func:`read_notebook`, in a separate process with its own memory
+and CPU limits (:mod:`autograder.isolated`): a hostile file (JSON nested thousands deep, millions of
+tiny values, a cell holding one enormous expression) costs that process, never the grader. The
+reader checks the structure (cells are objects, sources are text, nbgrader metadata is well formed),
+drops what the grader never uses (outputs, attachments, other metadata), keeps at most
+MAX_CELL_CHARS of a cell and MAX_TEXT_CHARS of a notebook, and splits each code cell it keeps
+into its top-level statements (:func:`split_statements`). Everything after works on that checked
+form, a plain dict, and parses no code of the submission again.
 """
 
 from __future__ import annotations
 
 import ast
 import json
+import math
+import os
 import re
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from autograder import isolated
 from autograder.dataflow import bound_names
 
 
 class NotebookError(Exception):
-    """The file is not a notebook the grader can read."""
+    """The file is not a notebook the grader can read; the message says why in one line, without naming the file."""
 
 
 @dataclass(frozen=True)
@@ -31,19 +45,135 @@ class Statement:
     cell: str  # the cell's grade_id, for messages
 
 
+MAX_NOTEBOOK_BYTES = 50 * 2**20  # a larger file is not read
+MAX_CELLS = 2_000
+MAX_CELL_CHARS = 100_000  # 30 times the longest cell of the course's notebooks
+MAX_TEXT_CHARS = 1_000_000  # kept per notebook: code cells with a grade_id first, then other code, then the rest
+READER_MEMORY = 2**30  # what reading one notebook may add to the grader's address space
+READER_CPU_SECONDS = 10
+READER_WALL_SECONDS = 60.0  # a generous backstop, for a loaded machine
+_MAX_REPLY = 13 * MAX_TEXT_CHARS + 2**24  # the kept text, JSON-escaped, and the statements
+
+
 def read_notebook(path: Path) -> dict:
-    """Parse an .ipynb file, raising :class:`NotebookError` with a one-line reason."""
+    """The notebook at ``path`` in its checked form (see the module's docstring); NotebookError otherwise."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise NotebookError(f"cannot read {path}: {exc}") from None
+        return isolated.run(lambda: checked(_parse(Path(path))), READER_MEMORY, READER_CPU_SECONDS,
+                            READER_WALL_SECONDS, _MAX_REPLY)
+    except isolated.Failed as exc:
+        raise NotebookError(str(exc)) from None
+
+
+def _parse(path: Path) -> Any:
+    """The JSON in ``path``: a regular file (a link is not followed) of at most MAX_NOTEBOOK_BYTES."""
     try:
-        nb = json.loads(text)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        raise NotebookError("cannot read it: it is a symbolic link" if os.path.islink(path)
+                            else f"cannot read it: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotebookError("cannot read it: it is not a regular file")
+        if info.st_size > MAX_NOTEBOOK_BYTES:
+            raise NotebookError(f"the file is over {MAX_NOTEBOOK_BYTES // 2**20} MB")
+        data = f.read(MAX_NOTEBOOK_BYTES + 1)
+    if not data:
+        raise NotebookError("the file is empty")
+    try:
+        return json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise NotebookError("not UTF-8 text") from None
     except json.JSONDecodeError as exc:
-        raise NotebookError(f"{path} is not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        raise NotebookError(f"not valid JSON ({exc.msg} at line {exc.lineno})") from None
+
+
+def checked(nb: Any) -> dict:
+    """``nb`` (parsed JSON) in the checked form: ``{"cells": [...]}``, each cell with its ``cell_type``, its
+    ``source`` as one string, the ``metadata`` ``nbgrader`` fields the grader uses, and for a code cell its
+    ``statements`` (see :func:`split_statements`). A cell not kept has an empty source and ``unread`` (why).
+    NotebookError names the first thing that is not as nbformat has it."""
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
-        raise NotebookError(f"{path} is JSON but not a Jupyter notebook (no list of cells)")
-    return nb
+        raise NotebookError("JSON but not a Jupyter notebook (no list of cells)")
+    if len(nb["cells"]) > MAX_CELLS:
+        raise NotebookError(f"{len(nb['cells']):,} cells, more than the grader reads ({MAX_CELLS:,})")
+    cells = [_checked_cell(cell, number) for number, cell in enumerate(nb["cells"], start=1)]
+    budget = MAX_TEXT_CHARS
+    for cell in sorted(cells, key=lambda c: (c["cell_type"] != "code", not _grade_id(c))):  # sorted() is stable
+        size = len(cell["source"])
+        unread = (f"it holds {size:,} characters, more than the grader reads in a cell ({MAX_CELL_CHARS:,})"
+                  if size > MAX_CELL_CHARS else
+                  f"the notebook holds more text than the grader reads ({MAX_TEXT_CHARS:,} characters)"
+                  if size > budget else "")
+        if unread:
+            cell.update(source="", unread=unread)
+        budget -= len(cell["source"])
+        if cell["cell_type"] == "code":
+            cell["statements"] = None if unread else split_statements(cell["source"])
+    return {"cells": cells}
+
+
+def _checked_cell(cell: Any, number: int) -> dict:
+    if not isinstance(cell, dict):
+        raise NotebookError(f"cell {number} is {_json_kind(cell)}, not an object")
+    kind = cell.get("cell_type")
+    if not isinstance(kind, str):
+        raise NotebookError(f"cell {number}: its cell_type is {_json_kind(kind)}, not text")
+    source = cell.get("source", "")
+    if isinstance(source, list) and all(isinstance(line, str) for line in source):
+        source = "".join(source)
+    elif not isinstance(source, str):
+        raise NotebookError(f"cell {number}: its source is {_json_kind(source)}, not text or a list of text")
+    metadata = cell.get("metadata", {})
+    if not isinstance(metadata, dict):
+        raise NotebookError(f"cell {number}: its metadata is {_json_kind(metadata)}, not an object")
+    nbgrader = metadata.get("nbgrader", {})
+    if not isinstance(nbgrader, dict):
+        raise NotebookError(f"cell {number}: its nbgrader metadata is {_json_kind(nbgrader)}, not an object")
+    kept = {}
+    for key, kinds, what in (("grade_id", (str,), "text"), ("grade", (bool,), "true or false"),
+                             ("solution", (bool,), "true or false"), ("points", (int, float), "a number")):
+        value = nbgrader.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, kinds) or (key == "points" and (isinstance(value, bool) or not math.isfinite(value))):
+            raise NotebookError(f"cell {number}: its nbgrader {key} is {_json_kind(value)}, not {what}")
+        kept[key] = value
+    if len(kept.get("grade_id", "")) > 200:
+        raise NotebookError(f"cell {number}: its nbgrader grade_id is longer than 200 characters")
+    return {"cell_type": kind, "source": source, "metadata": {"nbgrader": kept} if kept else {}}
+
+
+def _json_kind(value: Any) -> str:
+    """What a parsed JSON value is, in JSON's words (the value itself is never quoted: it may be anything)."""
+    return {dict: "an object", list: "a list", str: "text", bool: "true or false", int: "a number",
+            float: "a number", type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def split_statements(source: str) -> list[list] | None:
+    """The top-level statements of a code cell (IPython magics ignored) that bind a name, as
+    ``[first line, last line, kind, names bound, modules imported]``; kind is ``def`` (import, def, class, with
+    their decorators), ``assign`` (``=`` or annotated) or ``other``. None when the cell is not Python."""
+    try:
+        tree = ast.parse(_strip_magics(source))
+        found = []
+        for node in tree.body:
+            kind = "def" if isinstance(node, _DEFINITIONS) else "assign" if isinstance(node, _SETUP_EXTRA) else "other"
+            names, modules = _bound_names(node), _imported(node)
+            if kind != "other" or names:
+                start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+                found.append([start, node.end_lineno, kind, names, modules])
+        return found
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # ValueError: a null byte, before Python 3.11.4
+        return None
+
+
+def _imported(node: ast.stmt) -> list[str]:
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+        return [node.module]
+    return []
 
 
 def _source(cell: dict) -> str:
@@ -88,31 +218,35 @@ def definitions(nb: dict, solution_ids: set[str]) -> list[Statement]:
 
     ``solution_ids`` are the grade_ids of the solution cells in the reference notebook. Cells
     are matched by grade_id; if a learner's notebook has lost its nbgrader metadata, every code
-    cell is scanned instead, still keeping definitions only.
+    cell is scanned instead, still keeping definitions only. NotebookError if one of those cells
+    was too large to be read.
     """
-    code_cells = [c for c in nb["cells"] if isinstance(c, dict) and c.get("cell_type") == "code"]
-    has_ids = any(_grade_id(c) in solution_ids for c in code_cells)
+    code_cells = [(n, c) for n, c in enumerate(nb["cells"], start=1) if c.get("cell_type") == "code"]
+    has_ids = any(_grade_id(c) in solution_ids for _, c in code_cells)
     kept: list[Statement] = []
-    for cell in code_cells:
+    for number, cell in code_cells:
         gid = _grade_id(cell) or ""
         is_setup = gid.startswith("setup")
         if has_ids and not (is_setup or gid in solution_ids):
             continue
-        allowed = _DEFINITIONS + _SETUP_EXTRA if is_setup else _DEFINITIONS
+        if "unread" in cell:
+            raise NotebookError(f"cell {gid or number} was not read: {cell['unread']}")
         source = _strip_magics(_source(cell))
-        try:
-            tree = ast.parse(source)
-        except SyntaxError:
+        statements = _statements(cell)
+        if statements is None:
             # Keep the broken cell as one statement so its functions fail with the syntax error.
             kept.append(Statement(source, gid or "cell"))
             continue
         lines = source.splitlines()
-        for node in tree.body:
-            if isinstance(node, allowed):
-                # Decorators sit above ``def``; include them, they are part of the definition.
-                start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-                kept.append(Statement("\n".join(lines[start - 1 : node.end_lineno]), gid or "cell"))
+        kept += [Statement("\n".join(lines[start - 1 : end]), gid or "cell") for start, end, kind, _, _ in statements
+                 if kind == "def" or (is_setup and kind == "assign")]
     return kept
+
+
+def _statements(cell: dict) -> list[list] | None:
+    """The cell's statements as the reader split them; split here for a notebook that was built in memory
+    rather than read (the course's own, in tests)."""
+    return cell["statements"] if "statements" in cell else split_statements(_source(cell))
 
 
 def imported_modules(nb: dict) -> list[str]:
@@ -122,26 +256,17 @@ def imported_modules(nb: dict) -> list[str]:
         return (_grade_id(cell) or "").startswith("setup") or bool(_nbgrader(cell).get("solution"))
 
     found: dict[str, None] = {}
-    for _, node in _top_level(nb, run_by_child):
-        if isinstance(node, ast.Import):
-            found.update(dict.fromkeys(alias.name for alias in node.names))
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            found[node.module] = None
+    for _, statement in _top_level(nb, run_by_child):
+        found.update(dict.fromkeys(statement[4]))
     return list(found)
 
 
-def _top_level(nb: dict, keep: Callable[[dict], bool]) -> Iterator[tuple[int, ast.stmt]]:
+def _top_level(nb: dict, keep: Callable[[dict], bool]) -> Iterator[tuple[int, list]]:
     """(cell number from 1, statement) for each top-level statement of the code cells that ``keep`` accepts;
-    a cell that does not parse is skipped."""
+    a cell that does not parse, or was not read, is skipped."""
     for number, cell in enumerate(nb["cells"], start=1):
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code" or not keep(cell):
-            continue
-        try:
-            tree = ast.parse(_strip_magics(_source(cell)))
-        except SyntaxError:
-            continue
-        for node in tree.body:
-            yield number, node
+        if cell.get("cell_type") == "code" and keep(cell):
+            yield from ((number, statement) for statement in _statements(cell) or ())
 
 
 def _strip_magics(source: str) -> str:
@@ -215,8 +340,8 @@ def names_outside(nb: dict, graded: set[str]) -> dict[str, int]:
         gid = _grade_id(cell) or ""
         return not (gid.startswith("setup") or gid in graded)
 
-    for number, node in _top_level(nb, skipped_by_grader):
-        for name in _bound_names(node):
+    for number, statement in _top_level(nb, skipped_by_grader):
+        for name in statement[3]:
             found.setdefault(name, number)
     return found
 

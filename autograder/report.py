@@ -5,7 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from autograder import escape
 from autograder.grade import Report
+
+# Gradescope renders every output as markdown, for which the messages are escaped (its default format lets
+# some HTML through).
+FORMAT = {"output_format": "md"}
 
 
 def table(report: Report) -> str:
@@ -21,14 +26,16 @@ def table(report: Report) -> str:
 
 
 def gradescope(report: Report) -> dict:
-    """The results.json shape Gradescope reads: one test per graded function."""
+    """The results.json shape Gradescope reads: one test per graded function, its messages escaped, one paragraph each."""
     return {
         "assignment": report.assignment,
         "score": report.score,
         "max_score": report.max_score,
+        **FORMAT,
         "tests": [
             {"name": r.name, "score": r.score, "max_score": r.max_score,
-             "output": "\n".join(r.messages) or "All checks passed.", "visibility": "visible"}
+             "output": "\n\n".join(escape.markdown(m) for m in r.messages) or "All checks passed.",
+             "visibility": "visible", **FORMAT}
             for r in report.results
         ],
     }

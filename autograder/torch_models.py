@@ -12,7 +12,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from autograder.remote import beside_reference
 
+
+@beside_reference  # a reference model lives in the helper process while a learner's function is graded
 def load_by_shape(model: torch.nn.Module, weights: list[np.ndarray]) -> bool:
     """Copy ``weights`` into the model's parameters, matching by shape; False if the shapes differ."""
     params = list(model.parameters())

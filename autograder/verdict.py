@@ -107,11 +107,13 @@ def close(student: Any, expected: Any, rtol: float) -> bool:
     if isinstance(expected, (np.ndarray, int, float)) and not isinstance(expected, bool):
         if isinstance(student, Opaque) or isinstance(student, (str, type(None), dict, tuple, list)):
             return False
+        # The shape first: an output of another shape (however large) is never converted.
+        if np.shape(student) != np.shape(expected) or np.asarray(student).dtype.kind not in "biuf":
+            return False
         s, e = np.asarray(student, dtype=np.float64), np.asarray(expected, dtype=np.float64)
         finite = np.isfinite(e)
         # inf, -inf and NaN must match exactly: an impossible target's loss is inf, not NaN or -inf
-        if s.shape != e.shape or not np.all(np.isfinite(s) == finite) \
-                or not np.array_equal(s[~finite], e[~finite], equal_nan=True):
+        if not np.all(np.isfinite(s) == finite) or not np.array_equal(s[~finite], e[~finite], equal_nan=True):
             return False
         scale = max(1.0, float(np.max(np.abs(e[finite]), initial=0.0)))
         return bool(np.max(np.abs(s[finite] - e[finite]), initial=0.0) <= rtol * scale)
@@ -135,7 +137,7 @@ def leaf_problem(path: str, student: Any, expected: Any, rtol: float) -> tuple[s
             elif s.size == expected.size:
                 hint = " (right size, wrong layout: check keepdims and reshapes)"
             return "form", f"{path} has shape {s.shape}; expected {expected.shape}{hint}"
-        if not np.all(np.isfinite(s.astype(np.float64))):
+        if s.dtype.kind in "biuf" and not np.all(np.isfinite(s.astype(np.float64))):  # the expected size: converted
             return "values", f"{path} contains NaN or inf"
         return "values", f"{path} has the right shape but wrong values"
     return "values", f"{path} is {student!r:.60}; expected {expected!r:.60}"

@@ -80,23 +80,34 @@ def _is_torch_tensor(v: Any) -> bool:
 
 
 def unpack(schema: dict, arrays: dict[str, np.ndarray]) -> Any:
-    """Inverse of :func:`pack`. Opaque values come back as :class:`Opaque` markers."""
-    t = schema["t"]
-    if t in ("bool", "int", "str", "NoneType"):
-        if type(schema["v"]).__name__ != t:  # a forged schema: "int" holding a list, say
-            raise ValueError(f"a {t} that holds a {type(schema['v']).__name__}")
-        return schema["v"]
-    if t == "float":
-        return float(schema["v"])
-    if t == "array":
-        return arrays[schema["key"]].copy()
-    if t == "tuple":
-        return tuple(unpack(s, arrays) for s in schema["items"])
-    if t == "list":
-        return [unpack(s, arrays) for s in schema["items"]]
-    if t == "dict":
-        return {(int(k) if kt == "int" else k): unpack(s, arrays) for kt, k, s in schema["items"]}
-    return Opaque(schema.get("type", "?"))
+    """Inverse of :func:`pack`. Opaque values come back as :class:`Opaque` markers.
+
+    A forged schema gets no further than :func:`pack` would go: ValueError past MAX_DEPTH or MAX_NODES,
+    and each array is handed out once (taken from ``arrays``), so one large array cannot be copied many times."""
+    budget = [MAX_NODES]
+
+    def walk(schema: dict, depth: int) -> Any:
+        budget[0] -= 1
+        if budget[0] < 0 or depth > MAX_DEPTH + 1:
+            raise ValueError("a schema larger or deeper than pack makes")
+        t = schema["t"]
+        if t in ("bool", "int", "str", "NoneType"):
+            if type(schema["v"]).__name__ != t:  # a forged schema: "int" holding a list, say
+                raise ValueError(f"a {t} that holds a {type(schema['v']).__name__}")
+            return schema["v"]
+        if t == "float":
+            return float(schema["v"])
+        if t == "array":
+            return arrays.pop(schema["key"]).copy()
+        if t == "tuple":
+            return tuple(walk(s, depth + 1) for s in schema["items"])
+        if t == "list":
+            return [walk(s, depth + 1) for s in schema["items"]]
+        if t == "dict":
+            return {(int(k) if kt == "int" else k): walk(s, depth + 1) for kt, k, s in schema["items"]}
+        return Opaque(str(schema.get("type", "?"))[:MAX_STR])
+
+    return walk(schema, 0)
 
 
 class Opaque:
@@ -134,14 +145,17 @@ def load(path: Path) -> Any:
     They may come from a process that ran student code: each must be a regular file (not a link,
     a FIFO or a device) within a size cap, and the arrays are parsed here from their headers, so a
     forged file can neither unpickle anything, nor inflate (no compression is accepted), nor claim
-    more memory than it holds. Raises ValueError (or OSError) on anything else.
+    more memory than it holds, nor hold more arrays than a value may. Every shape, dtype and size is
+    checked before any data is read; nothing is converted here. Raises ValueError (or OSError) on
+    anything else.
     """
     schema = json.loads(read_regular(path.with_suffix(".json")))
     return unpack(schema, _read_npz(read_regular(path.with_suffix(".npz"), MAX_ARRAY_BYTES)))
 
 
-MAX_SCHEMA_BYTES = 16 * 2**20
-MAX_ARRAY_BYTES = 512 * 2**20
+MAX_SCHEMA_BYTES = 2 * 2**20  # the course's largest result schema is 4 KB
+MAX_ARRAY_BYTES = 64 * 2**20  # its largest result's arrays are 1.6 MB; a wrong shape may be much larger
+MAX_DIMS = 32
 
 
 def read_regular(path: Path, limit: int = MAX_SCHEMA_BYTES) -> bytes:
@@ -155,6 +169,10 @@ def read_regular(path: Path, limit: int = MAX_SCHEMA_BYTES) -> bytes:
 
 
 def _read_npz(data: bytes) -> dict[str, np.ndarray]:
+    # The zip's end record (the last 22 bytes: savez writes no comment) says how many members it has; zipfile
+    # would build an object for each before anything could be checked.
+    if data[-22:-18] != b"PK\x05\x06" or int.from_bytes(data[-12:-10], "little") > MAX_NODES:
+        raise ValueError(f"not an archive of at most {MAX_NODES} arrays")
     arrays = {}
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         for info in archive.infolist():
@@ -167,8 +185,10 @@ def _read_npz(data: bytes) -> dict[str, np.ndarray]:
                 read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
                     np.lib.format.read_array_header_2_0
                 shape, fortran, dtype = read_header(member)
-                if dtype.hasobject or dtype.kind not in "biuf":
+                if dtype.hasobject or dtype.kind not in "biuf" or dtype.subdtype is not None:
                     raise ValueError(f"unexpected dtype {dtype}")
+                if len(shape) > MAX_DIMS or any(d < 0 for d in shape):
+                    raise ValueError(f"unexpected shape {shape[:MAX_DIMS + 1]}")
                 nbytes = math.prod(shape) * dtype.itemsize
                 raw = member.read(nbytes) if nbytes <= info.file_size else b""
                 if len(raw) != nbytes:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import confine, sandbox
+from autograder import confine, sandbox, seccomp
 
 ABI = confine.landlock_abi()
 ROOT = os.geteuid() == 0
@@ -18,15 +18,18 @@ needs_landlock = pytest.mark.skipif(ABI < 1, reason="no Landlock on this kernel"
 
 
 def confined(code: str, work: Path, *, landlock: bool = True, netns: bool = False, drop: bool = False,
-             read: tuple[Path, ...] = ()) -> subprocess.CompletedProcess:
-    """Run ``python -c code`` in ``work`` with the chosen layers; Python itself stays readable."""
+             refuse_ipc: bool = False, read: tuple[Path, ...] = ()) -> subprocess.CompletedProcess:
+    """Run ``python -c code`` in ``work`` with the chosen layers; Python itself stays readable.
+
+    The seccomp filter is left out unless asked for (tests/test_sandbox_ipc.py tests it), so that each
+    test here shows what its own layer does."""
     ruleset = None
     if landlock:
         policy = confine.Policy(read=sandbox.child_policy().read + read, write=(work,))
         ruleset = confine.build_ruleset(policy, ABI)
     try:
         return subprocess.run([sys.executable, "-c", code], cwd=work, capture_output=True, text=True, timeout=60,
-                              preexec_fn=lambda: confine.confine_self(ruleset, netns, drop))
+                              preexec_fn=lambda: confine.confine_self(ruleset, netns, drop, refuse_ipc))
     finally:
         if ruleset is not None:
             os.close(ruleset)
@@ -135,6 +138,30 @@ def test_status_says_what_is_confined():
         assert level.full and f"Landlock ABI {ABI}" in text and "not confined: files" not in text
     if ABI == 0:
         assert not level.full and "files" in text
+    if not seccomp.unavailable():
+        assert "sockets and local IPC refused (seccomp)" in text and "local IPC:" not in text
+
+
+def test_a_status_without_the_seccomp_filter_says_local_ipc_is_open(monkeypatch):
+    monkeypatch.setattr(seccomp, "unavailable", lambda: "no filter written for riscv64 (64-bit)")
+    level = confine.status()
+    text = level.describe()
+    assert not level.full and "not confined:" in text and "local IPC: UNIX sockets" in text and "riscv64" in text
+    assert ("UDP" in text) == (ABI >= 1 and not level.netns)
+
+
+@pytest.mark.skipif(bool(seccomp.unavailable()), reason="no seccomp filter here")
+def test_the_seccomp_filter_confines_tcp_where_landlock_cannot(monkeypatch):
+    """Every socket() is refused, so a Landlock without TCP rules (ABI 1 to 3) still makes a full sandbox."""
+    monkeypatch.setattr(confine, "landlock_abi", lambda: 3)
+    level = confine.status()
+    assert level.full and "TCP" not in level.describe() and "UDP" not in level.describe()
+
+
+@pytest.mark.skipif(bool(seccomp.unavailable()), reason="no seccomp filter here")
+def test_the_seccomp_filter_alone_refuses_a_unix_socket_after_exec(tmp_path):
+    code = TRY + "import socket\nprint(attempt(lambda: socket.socket(socket.AF_UNIX)))\n"
+    assert outcome(confined(code, tmp_path, landlock=False, refuse_ipc=True)) == "PermissionError"
 
 
 def test_a_status_without_landlock_is_reduced():

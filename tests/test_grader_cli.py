@@ -26,13 +26,14 @@ def test_grading_the_stub_exits_0_and_writes_gradescope_json(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "total" in result.stdout and "rnn_cell_forward" in result.stdout
     data = json.loads(out.read_text())
-    assert set(data) == {"assignment", "score", "max_score", "tests"}
+    assert set(data) == {"assignment", "score", "max_score", "output_format", "tests"}
+    assert data["output_format"] == "md"  # Gradescope renders the (escaped) messages as markdown
     assert data["assignment"] == ID and data["score"] == 0 and data["max_score"] == 100
     names = [t["name"] for t in data["tests"]]
     assert names == ["rnn_cell_forward", "rnn_forward", "lstm_cell_forward", "lstm_forward",
                      "rnn_cell_backward", "rnn_backward", "lstm_cell_backward", "lstm_backward"]
     for test in data["tests"]:
-        assert set(test) == {"name", "score", "max_score", "output", "visibility"}
+        assert set(test) == {"name", "score", "max_score", "output", "visibility", "output_format"}
         assert test["output"]
 
 
@@ -67,6 +68,21 @@ def test_unusable_input_exits_2_with_one_line(tmp_path):
     for path, extra, message in cases:
         result = run("grade", str(path), *extra)
         assert result.returncode == 2, (path, result.stdout, result.stderr)
+        assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_json_into_a_folder_that_does_not_exist_creates_it(tmp_path):
+    out = tmp_path / "not" / "yet" / "results.json"
+    result = run("grade", str(REPO / "solutions" / ID / f"{ID}.ipynb"), "--json", str(out))
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert json.loads(out.read_text())["score"] == 100
+
+
+def test_json_that_cannot_be_written_is_refused_before_grading_with_one_line(tmp_path):
+    (tmp_path / "a file").write_text("")
+    for target, message in [(tmp_path, "is a folder"), (tmp_path / "a file" / "results.json", "cannot create its folder")]:
+        result = run("grade", str(REPO / "solutions" / ID / f"{ID}.ipynb"), "--json", str(target))
+        assert result.returncode == 2 and result.stdout == "", result.stdout  # nothing graded
         assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 

@@ -92,3 +92,14 @@ def test_a_notebook_that_reaches_for_the_solution_is_contained(root):
 def test_a_submission_without_a_notebook_gets_a_reason(root):
     result = run_autograder(root, "I did it on paper", name="answers.txt")
     assert result["score"] == 0 and "no notebook" in result["output"]
+
+
+def test_a_notebook_without_nbgrader_metadata_gets_what_grade_and_batch_give(root):
+    """One answer everywhere: graded by scanning its code cells, as `grade` and `batch` do."""
+    bare = solution_notebook(ID)
+    bare["cells"] = [cell for cell in bare["cells"] if "matplotlib" not in "".join(cell["source"])]  # quicker children
+    for cell in bare["cells"]:
+        cell["metadata"].pop("nbgrader", None)
+    result = run_autograder(root, json.dumps(bare))
+    assert result["score"] == result["max_score"] == 100, result
+    assert result["output_format"] == "md" and all(t["output_format"] == "md" for t in result["tests"])

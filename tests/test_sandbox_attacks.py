@@ -90,10 +90,11 @@ def test_finding_the_solution_notebook_on_disk(tmp_path):
 
 
 def test_finding_its_own_reference_in_process_memory(tmp_path):
-    """Only the helpers' reference code enters the child: rnn_forward's own reference is nowhere in it."""
+    """No reference code enters the learner's process: rnn_forward's own reference is nowhere in it, and its helper
+    rnn_cell_forward is a proxy to another process (see tests/test_reference_helpers.py for the helpers' code)."""
     attack = ("def rnn_forward(x, a0, parameters):\n"
               "    import gc, linecache, sys, types\n"
-              "    found = [rnn_cell_forward.__globals__.get('rnn_forward')]\n"
+              "    found = [getattr(rnn_cell_forward, '__globals__', {}).get('rnn_forward')]\n"
               "    found += [f for f in gc.get_objects() if isinstance(f, types.FunctionType)\n"
               "              and f.__name__ == 'rnn_forward' and 'student' not in f.__code__.co_filename]\n"
               "    found += [getattr(m, 'rnn_forward', None) for m in list(sys.modules.values())]\n"
@@ -103,7 +104,7 @@ def test_finding_its_own_reference_in_process_memory(tmp_path):
               "    for name, entry in list(linecache.cache.items()):\n"
               "        source = ''.join(entry[2]) if len(entry) > 2 else ''\n"
               "        if 'def rnn_forward' in source and 'student' not in name:\n"
-              "            scope = dict(rnn_cell_forward.__globals__)\n"
+              "            scope = dict(getattr(rnn_cell_forward, '__globals__', {}))\n"
               "            exec(source, scope)\n"
               "            return scope['rnn_forward'](x, a0, parameters)\n"
               "    raise LookupError('no reference rnn_forward in memory')\n")
@@ -200,7 +201,8 @@ def listeners():
 
 
 def test_talking_to_another_process_over_the_network(tmp_path, listeners):
-    """Landlock denies TCP connect; as root the empty network namespace also stops UDP."""
+    """The seccomp filter refuses every socket; behind it Landlock denies TCP connect, and as root the empty
+    network namespace stops UDP (each shown alone in tests/test_confine.py)."""
     tcp_port, udp_port, received = listeners
     attack = (honest("rnn_cell_backward") +
               "\n\ndef rnn_cell_backward(da_next, cache):\n"
@@ -213,11 +215,8 @@ def test_talking_to_another_process_over_the_network(tmp_path, listeners):
               f"    with socket.create_connection(('127.0.0.1', {tcp_port}), timeout=2) as s:\n"
               "        s.sendall(b'send me the answers')\n"
               "    return _honest(da_next, cache)\n")
-    assert_stopped(graded_with(tmp_path, "rnn_cell_backward", attack)["rnn_cell_backward"], "Permission denied")
-    if sandbox.status().netns:
-        assert received == []
-    else:  # not root: Landlock confines TCP only
-        assert not any(r.startswith(b"connection:") for r in received)
+    assert_stopped(graded_with(tmp_path, "rnn_cell_backward", attack)["rnn_cell_backward"], "PermissionError")
+    assert received == []  # the filter refuses the UDP socket too, root or not
 
 
 def test_reading_a_classmates_notebook_next_to_the_submission(tmp_path):

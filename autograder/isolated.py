@@ -1,0 +1,124 @@
+"""Running a parser on hostile input in a forked copy of this process, under kernel limits.
+
+A submitted notebook is hostile input to the JSON and Python parsers: nested deep, made of millions of
+tiny values, or one huge expression, it can make a parse take gigabytes and seconds, and raise
+MemoryError or RecursionError in whichever of the grader's threads allocates next. In a forked child
+the parse runs under its own address-space and CPU-time limits (rlimits, enforced by the kernel), and
+whatever goes wrong ends that child alone. What comes back is plain JSON data, read by the parent with
+a size cap and a wall-clock deadline, so the grader's memory and time stay bounded whatever the input.
+
+The child runs only code that is already imported (the parsers, the caller's task); it closes every
+inherited file descriptor but its reply pipe, so it cannot hold another process's pipe open, and it
+leaves with ``os._exit``, so no exit handler of the grader (closing the fork servers) runs in it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import select
+import signal
+import time
+from typing import Any, Callable
+
+
+class Failed(Exception):
+    """The task raised (the message is its own), ran out of memory or time, or its process crashed."""
+
+
+def run(task: Callable[[], Any], memory: int, cpu_seconds: int, wall_seconds: float, max_reply: int) -> Any:
+    """``task()``'s result (JSON data), computed in a forked child that may add at most ``memory`` bytes to this
+    process's address space and use ``cpu_seconds`` of CPU; Failed with a one-line reason otherwise."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        _child(task, write_end, memory, cpu_seconds)
+    os.close(write_end)
+    reply = None
+    try:
+        reply = _read(read_end, time.monotonic() + wall_seconds, max_reply)
+    finally:
+        os.close(read_end)
+        if reply is None:  # past its deadline, too long a reply, or this thread was interrupted
+            _kill(pid)
+        _, status = os.waitpid(pid, 0)
+    if reply is None or not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
+        raise Failed(_ended(status, cpu_seconds, wall_seconds))
+    answer = json.loads(reply)
+    if "error" in answer:
+        raise Failed(answer["error"])
+    return answer["value"]
+
+
+def _child(task: Callable[[], Any], write_end: int, memory: int, cpu_seconds: int) -> None:
+    code = 1
+    try:
+        os.closerange(0, write_end)
+        os.closerange(write_end + 1, 1 << 16)
+        try:
+            _limit(memory, cpu_seconds)
+            answer = {"value": task()}
+        except MemoryError:
+            answer = {"error": f"reading it takes more than {memory // 2**20} MB of memory"}
+        except RecursionError:
+            answer = {"error": "it is nested too deeply to read"}
+        except Exception as exc:  # noqa: BLE001 - the task's own one-line reason
+            answer = {"error": str(exc) or type(exc).__name__}
+        data = memoryview(json.dumps(answer).encode())
+        while data:
+            data = data[os.write(write_end, data):]
+        code = 0
+    finally:
+        os._exit(code)
+
+
+def _limit(memory: int, cpu_seconds: int) -> None:
+    """At most ``cpu_seconds`` of CPU (SIGXCPU, then SIGKILL), and ``memory`` bytes more address space than is
+    mapped now; never more than the limits already set. Where /proc cannot be read (inside the sandbox, whose own
+    limits apply) the address space keeps the limit it has."""
+    _lower(resource.RLIMIT_CPU, cpu_seconds, cpu_seconds + 1)
+    try:
+        with open("/proc/self/statm") as f:
+            mapped = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return
+    _lower(resource.RLIMIT_AS, mapped + memory, mapped + memory)
+
+
+def _lower(which: int, soft: int, hard: int) -> None:
+    _, current = resource.getrlimit(which)
+    if current != resource.RLIM_INFINITY:
+        soft, hard = min(soft, current), min(hard, current)
+    resource.setrlimit(which, (soft, hard))
+
+
+def _read(fd: int, deadline: float, limit: int) -> bytes | None:
+    """Everything the child writes until it closes the pipe; None past the deadline or the size limit."""
+    chunks, size = [], 0
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+            return None
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _ended(status: int, cpu_seconds: int, wall_seconds: float) -> str:
+    if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU:
+        return f"reading it takes more than {cpu_seconds} s"
+    if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL:
+        return f"reading it takes more than {wall_seconds:g} s, or its reply is too large"
+    return f"the process reading it ended with status {status}"
