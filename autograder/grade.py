@@ -355,9 +355,14 @@ def _run_sandboxed(assignment: Assignment, spec: GradedFunction, inputs: list[di
         for i in range(len(inputs)):
             try:
                 status = json.loads(wire.read_regular(work / f"status_{i}.json"))
-                value = wire.load(work / f"out_{i}")
             except Exception:  # noqa: BLE001 - missing, or forged by the student's code: either way no result
                 attempts.append(Attempt(False, error=_ended_early(outcome, assignment), process_ended=True))
+                continue
+            try:
+                value = wire.load(work / f"out_{i}")
+            except Exception:  # noqa: BLE001 - over the caps, or forged: the call ended, its result is unusable
+                attempts.append(Attempt(False, error="returned a result the grader does not read (over "
+                                        f"{wire.MAX_ARRAY_BYTES // 2**20} MB of arrays, or malformed)"))
                 continue
             ok = bool(status.get("ok")) if isinstance(status, dict) else False
             error = quota.take(str(status.get("error", ""))) if isinstance(status, dict) else "unreadable status"

@@ -212,7 +212,7 @@ def test_a_large_output_is_checked_before_it_is_converted(tmp_path, megabytes, r
     assert rows["mallory"][3] == "0" and rows["mallory"][1] == "90", rows["mallory"]
     result = json.loads((out / "students" / "mallory" / "results.json").read_text())
     # Read, it is judged by its shape; refused, it is as if the function had left no result.
-    assert ("has shape" if read else "its process") in result["tests"][0]["output"], result["tests"][0]["output"]
+    assert ("has shape" if read else "does not read") in result["tests"][0]["output"], result["tests"][0]["output"]
     assert growth < (3 * megabytes if read else 0) + 60, f"the grader grew by {growth} MB"
 
 
