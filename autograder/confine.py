@@ -46,9 +46,11 @@ same process, so nothing here relies on it. What the kernel enforces:
     (System V and POSIX IPC of its own): a second wall behind the seccomp filter;
   - drops every capability, from its bounding set too, so that ``exec`` cannot give any back.
 
-  It keeps uid 0: switching to an unprivileged uid would add nothing that Landlock's scopes do not
-  already give (signals, ptrace, abstract sockets), and it would fail wherever the Python
-  installation lives under a private home folder, as it does on pyenv installs.
+  It keeps uid 0 for opening files: an unprivileged uid would add nothing that Landlock's scopes do
+  not already give (signals, ptrace, abstract sockets), and it would fail wherever the Python
+  installation lives under a private home folder, as it does on pyenv installs. (Where no pids cgroup
+  bounds its processes, its real, effective and saved uids do become a uid of its own job, for
+  ``RLIMIT_NPROC``, which root escapes, with uid 0 kept as its fs uid: see :mod:`autograder.job`.)
 
 What stays open, by design: the child can read the course packages (``autograder``, ``seqmodels``:
 public code, no answers) and the fork server's own folder (links to those packages, the server's log
