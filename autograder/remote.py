@@ -18,8 +18,9 @@ process are kept where graded code relies on them:
 * arguments changed in place by the callee (``optimize`` updates ``parameters``, samplers advance ``rng``)
   are sent back after the call and written into the caller's objects;
 * numpy and torch generators travel as their state, and come back advanced;
-* every message carries torch's grad mode and the global torch and numpy random states, so a helper runs
-  under the caller's ``torch.no_grad()`` and draws the numbers it would have drawn in-process.
+* every message carries torch's grad mode and global random state, so a helper runs under the caller's
+  ``torch.no_grad()`` and draws the numbers it would have drawn in-process (numpy numbers come from
+  Generators passed as arguments, as everywhere in the course).
 
 The learner's side is hostile, so the helper answers only: calls of what it was asked to export and of what
 those return, attribute reads that give plain data or a method defined by the reference (or a few of
@@ -33,6 +34,7 @@ import builtins
 import ctypes
 import functools
 import json
+import math
 import os
 import socket
 import struct
@@ -125,9 +127,6 @@ def _torch():
     return sys.modules.get("torch")  # never imported here: a numpy assignment does not pay for torch
 
 
-_MUTABLE = (np.ndarray, list, dict, np.random.Generator)
-
-
 class Link:
     """One end of the socketpair between the learner's process and the helper process.
 
@@ -153,14 +152,14 @@ class Link:
         with self._lock:
             out = _Outgoing()
             message = {"op": op, "target": target, "name": name, "args": self._encode(list(args), out),
-                       "kwargs": self._encode(dict(kwargs), out), "context": _context(out, self)}
+                       "kwargs": self._encode(dict(kwargs), out), "context": _context(out)}
             self._send(message, out.arrays)
             while True:
                 reply, arrays = self._receive()
                 if reply.get("op") not in ("ok", "error"):
                     self._serve(reply, arrays)  # the peer calls back before it answers
                     continue
-                _adopt(reply.get("context"), arrays, self)
+                _adopt(reply.get("context"), arrays)
                 if reply["op"] == "error":
                     raise _exception(reply.get("type"), reply.get("message"))
                 for original, final in zip((*args, *kwargs.values()), self._decode(reply["back"], arrays)):
@@ -180,22 +179,24 @@ class Link:
     def _serve(self, message: dict, arrays: list[np.ndarray]) -> None:
         out = _Outgoing()
         try:
-            _adopt(message.get("context"), arrays, self)
+            _adopt(message.get("context"), arrays)
             made: dict[int, tuple[int, Any]] = {}  # id of each array or tensor made from the request -> (index, it)
             args = self._decode(message["args"], arrays, made=made)
             kwargs = self._decode(message["kwargs"], arrays, made=made)
             if type(args) is not list or type(kwargs) is not dict or not all(type(k) is str for k in kwargs):
                 raise TypeError("malformed request")
+            given = (*args, *kwargs.values())
+            before = [_state(a) for a in given]
             value = self._perform(message.get("op"), message.get("target"), message.get("name"), args, kwargs)
-            # Arguments the callee may have changed in place go back with the result (None: nothing to copy).
-            back = [a if isinstance(a, _MUTABLE) or _is_tensor_like(a) else None for a in (*args, *kwargs.values())]
+            # Arguments the callee changed in place go back with the result (None: unchanged).
+            back = [a if _state(a) != state else None for a, state in zip(given, before)]
             # An argument returned as it is (a cache that holds c_prev) is the caller's own object again.
             reply = {"op": "ok", "value": self._encode(value, _Outgoing(echo=made, shared=out)),
                      "back": self._encode(back, out)}
         except BaseException as exc:  # noqa: BLE001 - every failure is the caller's exception, not ours
             out = _Outgoing()
             reply = {"op": "error", "type": type(exc).__name__[:100], "message": _message(exc)}
-        reply["context"] = _context(out, self)
+        reply["context"] = _context(out)
         self._send(reply, out.arrays)
 
     def _perform(self, op: Any, target: Any, name: Any, args: list, kwargs: dict) -> Any:
@@ -350,14 +351,15 @@ class Link:
         text_length, data_length = _HEADER.unpack(self._exactly(_HEADER.size))
         if text_length > MAX_JSON or data_length > MAX_BUFFERS:
             raise HelperGone("a message over the size limit")
-        head, text = self._exactly(text_length).split(b"\n", 1)
-        data = memoryview(self._exactly(data_length))
+        body = self._exactly(text_length + data_length)
+        head, text = body[:text_length].split(b"\n", 1)
+        data = memoryview(body)[text_length:]
         arrays, offset = [], 0
         for dtype, shape in json.loads(head):
             dtype = np.dtype(str(dtype))
             if dtype.hasobject or dtype.kind not in "biufc" or not all(type(n) is int and n >= 0 for n in shape):
                 raise HelperGone("a malformed array")
-            size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+            size = math.prod(shape) * dtype.itemsize
             if offset + size > len(data):
                 raise HelperGone("an array larger than its message")
             arrays.append(np.frombuffer(data[offset:offset + size], dtype).reshape(shape).copy())
@@ -422,9 +424,22 @@ def _plain(value: Any) -> bool:
     return isinstance(value, np.ndarray) or (torch is not None and isinstance(value, torch.Tensor))
 
 
-def _is_tensor_like(value: Any) -> bool:
+def _state(value: Any, depth: int = 0) -> Any:
+    """What an argument holds, to tell whether a call changed it in place: contents, and which object sits in
+    each place of a container (a rebound entry is a change even when its value is equal)."""
+    if isinstance(value, np.ndarray):
+        return id(value), value.shape, value.dtype.str, value.tobytes()
+    if depth < 8 and type(value) in (dict, list):
+        items = value.items() if type(value) is dict else enumerate(value)
+        return type(value), tuple((k, id(v), _state(v, depth + 1)) for k, v in items)
+    if isinstance(value, np.random.Generator):
+        return repr(value.bit_generator.state)
     torch = _torch()
-    return torch is not None and isinstance(value, (torch.Tensor, torch.Generator))
+    if torch is not None and isinstance(value, torch.Tensor) and value.dtype in _numpy_dtypes(torch):
+        return id(value), tuple(value.shape), value.detach().cpu().numpy().tobytes()
+    if torch is not None and isinstance(value, torch.Generator):
+        return value.get_state().numpy().tobytes()
+    return id(value)
 
 
 def _write_back(original: Any, final: Any) -> None:
@@ -469,10 +484,13 @@ def _same_container(a: Any, b: Any) -> bool:
         (type(a) is type(b) and type(a) in (dict, list))
 
 
-def _context(out: _Outgoing, link: Link) -> dict:
-    """What one process shares with itself across a call: torch's grad mode, the global random states."""
-    state = np.random.get_state(legacy=False)
-    context: dict[str, Any] = {"numpy": link._encode(state, out)}
+def _context(out: _Outgoing) -> dict:
+    """What one process shares with itself across a call: torch's grad mode and global random state.
+
+    numpy's legacy global generator is not shared: the course's code draws numpy numbers from Generators
+    passed as arguments (which travel with their state), and copying that state both ways costs more than
+    the rest of a small call."""
+    context: dict[str, Any] = {}
     torch = _torch()
     if torch is not None:
         context["grad"] = torch.is_grad_enabled()
@@ -481,13 +499,9 @@ def _context(out: _Outgoing, link: Link) -> dict:
     return context
 
 
-def _adopt(context: Any, arrays: list[np.ndarray], link: Link) -> None:
+def _adopt(context: Any, arrays: list[np.ndarray]) -> None:
     if type(context) is not dict:
         return
-    if "numpy" in context:
-        state = link._decode(context["numpy"], arrays)
-        if type(state) is dict:
-            np.random.set_state(state)
     torch = _torch()
     if torch is not None and "grad" in context:
         torch.set_grad_enabled(bool(context["grad"]))
