@@ -107,8 +107,10 @@ def run(source: Path, assignment_id: str, out: Path, workers: int = 2, shard: tu
     one fork server and one copy of each reference result, built before they start.
 
     Returns the final line: counts and wall time."""
+    from autograder import isolated
     from autograder.grade import SandboxUnavailable, prepare, sandbox_problems
 
+    isolated.start_host("autograder.notebook")  # reads the class's notebooks (see isolated: cheaper than forking here)
     start = time.perf_counter()
     out = Path(out).resolve()
     found = [s for s in submissions.find(source, assignment_id, out / SCRATCH) if in_shard(s.student, shard)]

@@ -58,10 +58,16 @@ _MAX_REPLY = 13 * MAX_TEXT_CHARS + 2**24  # the kept text, JSON-escaped, and the
 def read_notebook(path: Path) -> dict:
     """The notebook at ``path`` in its checked form (see the module's docstring); NotebookError otherwise."""
     try:
-        return isolated.run(lambda: checked(_parse(Path(path))), READER_MEMORY, READER_CPU_SECONDS,
-                            READER_WALL_SECONDS, _MAX_REPLY)
+        return isolated.run_in_host(read_checked, [str(Path(path).absolute())], READER_MEMORY, READER_CPU_SECONDS,
+                                    READER_WALL_SECONDS, _MAX_REPLY)
     except isolated.Failed as exc:
         raise NotebookError(str(exc)) from None
+
+
+@isolated.task
+def read_checked(path: str) -> dict:
+    """In the reader's limited child: the notebook at ``path``, parsed and checked."""
+    return checked(_parse(Path(path)))
 
 
 def _parse(path: Path) -> Any:

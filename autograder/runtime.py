@@ -24,8 +24,9 @@ def solution_path(assignment_id: str) -> Path:
 
 @functools.cache
 def solution_notebook(assignment_id: str) -> dict:
-    """The parsed solution notebook, read once per process (callers must not modify it)."""
-    return notebook.read_notebook(solution_path(assignment_id))
+    """The parsed solution notebook, read once per process (callers must not modify it). It is the course's own,
+    so it is read here, without the reader process that a submission goes through."""
+    return notebook.read_checked(str(solution_path(assignment_id)))
 
 
 def solution_ids(solution_nb: dict, assignment: Assignment) -> set[str]:
