@@ -212,23 +212,29 @@ def test_a_fork_bomb_is_bounded_and_the_grader_finishes(tmp_path, monkeypatch, m
 
 # ----------------------------------------------------------------------------- one memory limit
 
-def hogs(marker: str, megabytes: int, count: int) -> str:
-    """``count`` children that each fill ``megabytes`` of memory and hold it, at the same time."""
+def children(marker: str, count: int, body: str, ending: str) -> str:
+    """A graded function that forks ``count`` children running ``body`` (lines indented for its place), waits for
+    them and raises ``ending`` followed by their exit codes."""
     return HEADER + (
         "    children = []\n"
         f"    for _ in range({count}):\n"
         "        pid = os.fork()\n"
         "        if pid == 0:\n"
         f"            {name_as(marker)}\n"
-        "            try:\n"
-        f"                hog = np.ones({megabytes} * 2**20 // 8)\n"
-        "            except MemoryError:\n"
-        "                os._exit(3)\n"
-        "            time.sleep(1.5)\n"
+        + body +
         "            os._exit(0)\n"
         "        children.append(pid)\n"
         "    codes = [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in children]\n"
-        "    raise RuntimeError(f'children ended with {codes}')\n")
+        f"    raise RuntimeError(f'{ending} {{codes}}')\n")
+
+
+def hogs(marker: str, megabytes: int, count: int) -> str:
+    """``count`` children that each fill ``megabytes`` of memory and hold it, at the same time."""
+    return children(marker, count, "            try:\n"
+                                   f"                hog = np.ones({megabytes} * 2**20 // 8)\n"
+                                   "            except MemoryError:\n"
+                                   "                os._exit(3)\n"
+                                   "            time.sleep(1.5)\n", "children ended with")
 
 
 @pytest.mark.skipif(not HERE.cgroup("memory"), reason="no memory cgroup here")
@@ -265,19 +271,9 @@ def test_without_a_memory_cgroup_each_process_is_bounded(tmp_path, monkeypatch):
 
 def spinners(marker: str, seconds: float, count: int) -> str:
     """``count`` children that each spin for ``seconds`` of their own CPU time, in sessions of their own."""
-    return HEADER + (
-        "    children = []\n"
-        f"    for _ in range({count}):\n"
-        "        pid = os.fork()\n"
-        "        if pid == 0:\n"
-        f"            {name_as(marker)}\n"
-        "            os.setsid()\n"
-        f"            while time.process_time() < {seconds}:\n"
-        "                pass\n"
-        "            os._exit(0)\n"
-        "        children.append(pid)\n"
-        "    codes = [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in children]\n"
-        "    raise RuntimeError(f'the children spun to their end: {codes}')\n")
+    return children(marker, count, "            os.setsid()\n"
+                                   f"            while time.process_time() < {seconds}:\n"
+                                   "                pass\n", "the children spun to their end:")
 
 
 @pytest.mark.skipif(not HERE.cgroup("cpu"), reason="no cgroup counts a job's CPU time here")
