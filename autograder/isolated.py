@@ -103,20 +103,22 @@ def _lower(which: int, soft: int, hard: int) -> None:
     resource.setrlimit(which, (soft, hard))
 
 
-def _read(fd: int, deadline: float, limit: int) -> bytes | None:
-    """Everything the child writes until it closes the pipe; None past the deadline or the size limit."""
+def _read(fd: int, deadline: float, limit: int, exactly: bool = False) -> bytes | None:
+    """Everything the writer sends until it closes the pipe, or with ``exactly`` the next ``limit`` bytes; None past
+    the deadline, past ``limit`` bytes, or (with ``exactly``) when the pipe closes first."""
     chunks, size = [], 0
-    while True:
+    while not (exactly and size == limit):
         remaining = deadline - time.monotonic()
         if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
             return None
-        chunk = os.read(fd, 1 << 20)
+        chunk = os.read(fd, min(limit - size, 1 << 20) if exactly else 1 << 20)
         if not chunk:
-            return b"".join(chunks)
+            return None if exactly else b"".join(chunks)
         size += len(chunk)
         if size > limit:
             return None
         chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _kill(pid: int) -> None:
@@ -160,10 +162,10 @@ class _Host:
         except OSError:
             return None
         fd = self.proc.stdout.fileno()
-        head = _read_exactly(fd, _LENGTH.size, deadline)
+        head = _read(fd, deadline, _LENGTH.size, exactly=True)
         if head is None or _LENGTH.unpack(head)[0] > limit:
             return None
-        return _read_exactly(fd, _LENGTH.unpack(head)[0], deadline)
+        return _read(fd, deadline, _LENGTH.unpack(head)[0], exactly=True)
 
     def close(self) -> None:
         self.proc.kill()
@@ -201,20 +203,6 @@ def run_in_host(fn: Callable[..., Any], args: list, memory: int, cpu_seconds: in
     if "error" in answer:
         raise Failed(answer["error"])
     return answer["value"]
-
-
-def _read_exactly(fd: int, n: int, deadline: float) -> bytes | None:
-    chunks, left = [], n
-    while left:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
-            return None
-        chunk = os.read(fd, min(left, 1 << 20))
-        if not chunk:
-            return None
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
 
 
 def _serve() -> None:
