@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-_HEADER = struct.Struct("!II")  # JSON length, buffer length
+_HEADER = struct.Struct("!II")  # JSON length, buffer length (the JSON lists the buffers' dtypes and shapes)
 MAX_JSON = 64 * 2**20
 MAX_BUFFERS = 1 << 30
 MAX_ERROR = 300  # characters of an exception message passed on
@@ -139,6 +139,7 @@ class Link:
         self._objects: dict[int, Any] = {}  # handle -> object of ours that the peer may use
         self._handles: dict[int, int] = {}  # id(object) -> handle, so an object keeps one handle
         self._lock = threading.RLock()  # one exchange at a time; a callback served inside it re-enters
+        self._pending = bytearray()  # read from the socket, not yet taken
 
     # ------------------------------------------------------------------ requests
     def export(self, obj: Any) -> int:
@@ -338,12 +339,11 @@ class Link:
 
     # ------------------------------------------------------------------ framing
     def _send(self, message: dict, buffers: list[np.ndarray]) -> None:
+        message["arrays"] = [[a.dtype.str, a.shape] for a in buffers]
         text = json.dumps(message).encode()
-        layout = [[a.dtype.str, list(a.shape)] for a in buffers]
-        head = json.dumps(layout).encode()
-        data = b"".join(np.ascontiguousarray(a).tobytes() for a in buffers)
+        data = b"".join([a.tobytes() for a in buffers])
         try:
-            self._sock.sendall(_HEADER.pack(len(head) + len(text) + 1, len(data)) + head + b"\n" + text + data)
+            self._sock.sendall(_HEADER.pack(len(text), len(data)) + text + data)
         except OSError as exc:
             raise HelperGone(f"the other process has ended ({exc.strerror})") from None
 
@@ -352,35 +352,42 @@ class Link:
         if text_length > MAX_JSON or data_length > MAX_BUFFERS:
             raise HelperGone("a message over the size limit")
         body = self._exactly(text_length + data_length)
-        head, text = body[:text_length].split(b"\n", 1)
+        message = json.loads(body[:text_length])
+        layout = message.pop("arrays", None) if type(message) is dict else None
+        if type(layout) is not list:
+            raise HelperGone("a malformed message")
         data = memoryview(body)[text_length:]
         arrays, offset = [], 0
-        for dtype, shape in json.loads(head):
-            dtype = np.dtype(str(dtype))
-            if dtype.hasobject or dtype.kind not in "biufc" or not all(type(n) is int and n >= 0 for n in shape):
+        for item in layout:
+            dtype, shape = item if type(item) is list and len(item) == 2 else (None, None)
+            dtype = _DTYPES.get(dtype) if type(dtype) is str else None
+            if dtype is None or type(shape) is not list or not all(type(n) is int and n >= 0 for n in shape):
                 raise HelperGone("a malformed array")
             size = math.prod(shape) * dtype.itemsize
             if offset + size > len(data):
                 raise HelperGone("an array larger than its message")
-            arrays.append(np.frombuffer(data[offset:offset + size], dtype).reshape(shape).copy())
+            arrays.append(np.frombuffer(data[offset:offset + size], dtype).reshape(shape).copy())  # aligned, its own
             offset += size
-        message = json.loads(text)
-        if type(message) is not dict:
-            raise HelperGone("a malformed message")
         return message, arrays
 
     def _exactly(self, n: int) -> bytes:
-        chunks, left = [], n
-        while left:
+        """The next ``n`` bytes. A small message comes whole in one read: its header's read takes its body too."""
+        while len(self._pending) < n:
             try:
-                chunk = self._sock.recv(min(left, 1 << 20))
+                chunk = self._sock.recv(min(max(n - len(self._pending), 1 << 16), 1 << 20))
             except OSError:
                 chunk = b""
             if not chunk:
                 raise HelperGone("the other process has ended")
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks)
+            self._pending += chunk
+        data = bytes(self._pending[:n])
+        del self._pending[:n]
+        return data
+
+
+# The array types that travel, by the name numpy gives them in a message (little- and big-endian).
+_DTYPES = {np.dtype(f"{order}{code}").str: np.dtype(f"{order}{code}") for order in "<>"
+           for code in ("?", "b", "B", "i2", "u2", "i4", "u4", "i8", "u8", "f2", "f4", "f8", "g", "c8", "c16", "G")}
 
 
 @functools.cache
