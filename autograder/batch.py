@@ -166,7 +166,8 @@ def run(source: Path, assignment_id: str, out: Path, workers: int = 2, shard: tu
         nbgrader_db: Path | None = None, force: bool = False) -> str:
     """Grade every submission of ``source`` that has no result in ``out`` yet, or one made by another grader
     (:func:`fingerprint`) or from another notebook (every submission, with ``force``), ``workers`` at once;
-    rebuild the CSV and summary; with ``nbgrader_db``, also write every score into that nbgrader gradebook.
+    rebuild the CSV and summary; with ``nbgrader_db``, also write every score into that nbgrader gradebook and
+    formgrader's notebooks beside it (see :mod:`autograder.nbgrader_db`).
 
     The workers are threads of this process: the graded code runs in the sandbox's children, so they share
     one fork server and one copy of each reference result, built before they start.
@@ -180,6 +181,10 @@ def run(source: Path, assignment_id: str, out: Path, workers: int = 2, shard: tu
     out = Path(out).resolve()
     found = [s for s in submissions.find(source, assignment_id, out / SCRATCH) if in_shard(s.student, shard)]
     protected = [Path(source).resolve(), out]
+    if nbgrader_db is not None:
+        from autograder import nbgrader_db as gradebook
+
+        gradebook.check(nbgrader_db, assignment_id)  # before grading: a wrong gradebook costs no grading time
     current = fingerprint(assignment_id)
     now = {s.student: (current, submission_digest(s.notebook)) for s in found}  # what a result now comes from
     before = {s.student: made for s in found if (made := graded_from(result_path(out, s.student))) is not None}
@@ -208,9 +213,8 @@ def run(source: Path, assignment_id: str, out: Path, workers: int = 2, shard: tu
     results = load_results([result_path(out, s.student) for s in found])
     write_reports(out, results, assignment_id)
     if nbgrader_db is not None:
-        from autograder.nbgrader_db import record
-
-        record(nbgrader_db, assignment_id, results)
+        gradebook.record(nbgrader_db, assignment_id, results, {s.student: s.notebook for s in found},
+                         {s.student for s in todo})
     if force:
         again = f"; regraded all {len(before)} already graded (--force)"
     else:

@@ -40,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     batch_cmd.add_argument("--shard", type=_shard, default=(1, 1), metavar="K/N",
                            help="grade only shard K of N (for a job array); combine the shards with merge")
     batch_cmd.add_argument("--nbgrader-db", type=Path, metavar="GRADEBOOK",
-                           help="also write each score into this nbgrader gradebook (e.g. gradebook.db)")
+                           help="also write each score into this nbgrader gradebook (e.g. gradebook.db), and "
+                           "formgrader's notebooks into autograded/ beside it")
     batch_cmd.add_argument("--force", action="store_true",
                            help="grade every submission again; without it, a student who has a result is graded "
                            "again only if their notebook, the grader, the assignment's spec or its solution changed")
