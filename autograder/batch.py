@@ -3,9 +3,13 @@
 
 Each result is written atomically (a temporary file, then a rename) by this process alone, so a batch
 killed at any moment leaves only whole results, and the same command run again grades only the
-students that have none. The CSV and the summary are rebuilt from the result files, so they come out
-the same whether or not the batch was interrupted. ``--shard K/N`` grades the students whose id hashes
-to K of N, for job arrays; ``merge`` builds one CSV and summary from the shards' folders.
+students that have none, or whose result came from another grader or another notebook: each result
+records the :func:`fingerprint` of what graded it (the grader's code, the assignment's spec and
+solution) and the :func:`submission_digest` of the notebook, and a result with another one is graded
+again (``force`` grades everyone again). The CSV and the summary are rebuilt from the result files,
+so they come out the same whether or not the batch was interrupted. ``--shard K/N`` grades the
+students whose id hashes to K of N, for job arrays; ``merge`` builds one CSV and summary from the
+shards' folders.
 
 No submission can stop the batch: whatever goes wrong while one is read, graded or cleaned up
 becomes that student's zero, with the reason (see :func:`grade_submission`). Every text taken from a
@@ -16,10 +20,12 @@ before it goes into results.json, and so into summary.md; grades.csv holds no fo
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import json
 import os
+import stat
 import sys
 import threading
 import time
@@ -29,6 +35,7 @@ from pathlib import Path
 
 from autograder import escape, runtime, submissions
 from autograder.assignments import get_assignment
+from autograder.runtime import REPO
 from autograder.submissions import Submission
 
 RESULTS = "results.json"
@@ -50,6 +57,63 @@ def write_atomically(path: Path, text: str) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(temporary, path)
+
+
+def grader_files(assignment_id: str) -> list[Path]:
+    """Everything besides the submission that decides its grade: the grader's code (the autograder package, with
+    this assignment's spec module and no other's), the course library that the reference and the probes use
+    (seqmodels/), the course's data files, and the solution notebook (the reference answers and the points)."""
+    package = REPO / "autograder"
+    specs = package / "assignments"
+    code = [p for p in package.rglob("*.py") if p.parent != specs or p.stem in ("__init__", assignment_id)]
+    data = [p for p in (REPO / "data").rglob("*") if p.is_file()]
+    return sorted([*code, *(REPO / "seqmodels").rglob("*.py"), *data, runtime.solution_path(assignment_id)])
+
+
+@functools.cache
+def fingerprint(assignment_id: str) -> str:
+    """A hash of :func:`grader_files` (their paths in the repository and their bytes), the same on every machine
+    for the same files. It takes about 3 ms (half a megabyte to read and hash), once per process."""
+    digest = hashlib.sha256()
+    for path in grader_files(assignment_id):
+        data = path.read_bytes()
+        digest.update(f"{path.relative_to(REPO).as_posix()}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def submission_digest(notebook: Path | None) -> str | None:
+    """A SHA-256 of the submitted notebook's bytes (of its first MAX_NOTEBOOK_BYTES + 1: a larger file gets a zero
+    whatever it holds); None when there is no notebook, or no regular file to read (its result says why)."""
+    from autograder.notebook import MAX_NOTEBOOK_BYTES
+
+    if notebook is None:
+        return None
+    try:  # the student's file: a link is not followed, a FIFO not waited on
+        fd = os.open(notebook, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        digest = hashlib.sha256()
+        left = MAX_NOTEBOOK_BYTES + 1
+        while left > 0 and (chunk := f.read(min(left, 1 << 20))):
+            digest.update(chunk)
+            left -= len(chunk)
+    return digest.hexdigest()
+
+
+def graded_from(path: Path) -> tuple[str, str | None] | None:
+    """What made the result at ``path``: (the grader's fingerprint, the submission's digest); None if there is no
+    result. A result from before results recorded them gives an empty fingerprint."""
+    if not path.exists():
+        return None
+    try:
+        result = json.loads(path.read_text())
+        return str(result.get("fingerprint", "")), result.get("submission_sha256")
+    except (OSError, ValueError, AttributeError):  # written atomically by this module: not expected, graded again
+        return "", None
 
 
 def in_shard(student: str, shard: tuple[int, int]) -> bool:
@@ -99,9 +163,11 @@ def _progress(total: int):
 
 
 def run(source: Path, assignment_id: str, out: Path, workers: int = 2, shard: tuple[int, int] = (1, 1),
-        nbgrader_db: Path | None = None) -> str:
-    """Grade every submission of ``source`` that has no result in ``out`` yet, ``workers`` at once; rebuild the
-    CSV and summary; with ``nbgrader_db``, also write every score into that nbgrader gradebook.
+        nbgrader_db: Path | None = None, force: bool = False) -> str:
+    """Grade every submission of ``source`` that has no result in ``out`` yet, or one made by another grader
+    (:func:`fingerprint`) or from another notebook (every submission, with ``force``), ``workers`` at once;
+    rebuild the CSV and summary; with ``nbgrader_db``, also write every score into that nbgrader gradebook and
+    formgrader's notebooks beside it (see :mod:`autograder.nbgrader_db`).
 
     The workers are threads of this process: the graded code runs in the sandbox's children, so they share
     one fork server and one copy of each reference result, built before they start.
@@ -115,7 +181,14 @@ def run(source: Path, assignment_id: str, out: Path, workers: int = 2, shard: tu
     out = Path(out).resolve()
     found = [s for s in submissions.find(source, assignment_id, out / SCRATCH) if in_shard(s.student, shard)]
     protected = [Path(source).resolve(), out]
-    todo = [s for s in found if not result_path(out, s.student).exists()]
+    if nbgrader_db is not None:
+        from autograder import nbgrader_db as gradebook
+
+        gradebook.check(nbgrader_db, assignment_id)  # before grading: a wrong gradebook costs no grading time
+    current = fingerprint(assignment_id)
+    now = {s.student: (current, submission_digest(s.notebook)) for s in found}  # what a result now comes from
+    before = {s.student: made for s in found if (made := graded_from(result_path(out, s.student))) is not None}
+    todo = [s for s in found if force or before.get(s.student) != now[s.student]]
     if any(s.notebook for s in todo) and (problems := sandbox_problems(out / "_", protected)):
         raise SandboxUnavailable("; ".join(problems))  # a class's work is only graded fully confined
     if any(s.notebook for s in todo):
@@ -127,7 +200,7 @@ def run(source: Path, assignment_id: str, out: Path, workers: int = 2, shard: tu
         jobs = {}
         for s in todo:
             if s.notebook is None:
-                _record(out, s, problem_result(assignment_id, s.problem))
+                _record(out, s, problem_result(assignment_id, s.problem), now[s.student])
                 bad += 1
                 bar.update()
             else:
@@ -135,20 +208,28 @@ def run(source: Path, assignment_id: str, out: Path, workers: int = 2, shard: tu
         for job in as_completed(jobs):
             result = job.result()
             bad += "problem" in result
-            _record(out, jobs[job], result)
+            _record(out, jobs[job], result, now[jobs[job].student])
             bar.update()
     results = load_results([result_path(out, s.student) for s in found])
     write_reports(out, results, assignment_id)
     if nbgrader_db is not None:
-        from autograder.nbgrader_db import record
-
-        record(nbgrader_db, assignment_id, results)
-    return (f"{len(todo)} graded now ({bad} could not be graded), {len(found) - len(todo)} already done, "
+        gradebook.record(nbgrader_db, assignment_id, results, {s.student: s.notebook for s in found},
+                         {s.student for s in todo})
+    if force:
+        again = f"; regraded all {len(before)} already graded (--force)"
+    else:
+        grader = sum(made[0] != current for made in before.values())
+        submission = sum(made[0] == current and made != now[student] for student, made in before.items())
+        again = "".join(f"; regraded {n} whose {what} changed" for n, what in
+                        ((grader, "grader or solution"), (submission, "submission")) if n)
+    return (f"{len(todo)} graded now ({bad} could not be graded{again}), {len(found) - len(todo)} already done, "
             f"{len(found)} in all, in {time.perf_counter() - start:.1f} s: {out / 'grades.csv'}")
 
 
-def _record(out: Path, submission: Submission, result: dict) -> None:
-    result = {**result, "student": submission.student}  # an id of [A-Za-z0-9._@+%~-] (see submissions.student_id)
+def _record(out: Path, submission: Submission, result: dict, made: tuple[str, str | None]) -> None:
+    """Write the result, with the student (an id of [A-Za-z0-9._@+%~-], see submissions.student_id) and what it
+    was ``made`` from (see :func:`graded_from`)."""
+    result = {**result, "student": submission.student, "fingerprint": made[0], "submission_sha256": made[1]}
     if submission.notebook is not None:
         result["notebook"] = escape.markdown(submission.notebook.name)
     write_atomically(result_path(out, submission.student), json.dumps(result, indent=2) + "\n")

@@ -1,5 +1,6 @@
 """Command line: ``python -m autograder grade NOTEBOOK [--assignment ID] [--json OUT] [--strict]``,
-``python -m autograder batch SUBMISSIONS --assignment ID --out DIR [--workers N] [--shard K/N]`` and
+``python -m autograder batch SUBMISSIONS --assignment ID --out DIR [--workers N] [--shard K/N] [--nbgrader-db DB]
+[--force]`` and
 ``python -m autograder merge SHARD_DIR ... --assignment ID --out DIR`` and
 ``python -m autograder gradescope ID -o autograder_ID.zip``.
 
@@ -39,7 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     batch_cmd.add_argument("--shard", type=_shard, default=(1, 1), metavar="K/N",
                            help="grade only shard K of N (for a job array); combine the shards with merge")
     batch_cmd.add_argument("--nbgrader-db", type=Path, metavar="GRADEBOOK",
-                           help="also write each score into this nbgrader gradebook (e.g. gradebook.db)")
+                           help="also write each score into this nbgrader gradebook (e.g. gradebook.db), and "
+                           "formgrader's notebooks into autograded/ beside it")
+    batch_cmd.add_argument("--force", action="store_true",
+                           help="grade every submission again; without it, a student who has a result is graded "
+                           "again only if their notebook, the grader, the assignment's spec or its solution changed")
     merge_cmd = sub.add_parser("merge", help="one grades.csv and summary.md from the folders of several shards")
     merge_cmd.add_argument("shards", type=Path, nargs="+")
     merge_cmd.add_argument("--assignment", required=True, choices=known_ids())
@@ -125,7 +130,7 @@ def _batch(args: argparse.Namespace) -> int:
 
     try:
         print(run(args.submissions, args.assignment, args.out, workers=args.workers, shard=args.shard,
-                  nbgrader_db=args.nbgrader_db))
+                  nbgrader_db=args.nbgrader_db, force=args.force))
     except SandboxUnavailable as exc:
         print(f"error: the graded code cannot be fully confined here, and a class is only graded confined: {exc}",
               file=sys.stderr)
