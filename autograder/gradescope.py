@@ -131,8 +131,7 @@ def _add_script(zf: zipfile.ZipFile, name: str, text: str) -> None:
 
 # Each function's result is shown to the student at once: the score and the messages are the feedback the course
 # is built around, they name mistakes without quoting the reference, and what the graded code can send out through
-# them is bounded (see autograder.grade). Gradescope lets an instructor hide a whole assignment's results until
-# they publish them; nothing here is held back on its own.
+# them is bounded (see autograder.grade). Nothing is held back until after the due date ("after_due_date" would).
 VISIBILITY = "visible"
 OWN_KEYS = ("assignment", "student", "notebook", "problem")  # ours, not Gradescope's: under extra_data
 
@@ -166,7 +165,8 @@ def run(assignment_id: str, submission_dir: str, results_path: str) -> int:
     protected = [results.parent, *[p for p in (submission.parent / "submission_metadata.json",) if p.exists()]]
     # Checked first, whatever was submitted: the folder of any notebook in it is what must be out of reach.
     if problems := sandbox_problems(submission / "submission.ipynb", protected):
-        return _refuse("the graded code cannot be confined here, so nothing was graded: " + "; ".join(problems))
+        return _refuse(results, "the graded code cannot be confined here, so nothing was graded: "
+                       + "; ".join(problems))
     found = pick("submission", submission, assignment_id)
     if found.notebook is None:
         result = problem_result(assignment_id, found.problem)
@@ -174,13 +174,15 @@ def run(assignment_id: str, submission_dir: str, results_path: str) -> int:
         result = grade_submission(found.notebook, assignment_id, protected=protected)
         result["notebook"] = found.notebook.name  # data in extra_data, never shown: not escaped
     if sandbox.setup_errors:
-        return _refuse(f"the sandbox could not be set up for {len(sandbox.setup_errors)} graded function(s), so "
-                       f"nothing was recorded: {sandbox.setup_errors[0]}")
+        return _refuse(results, f"the sandbox could not be set up for {len(sandbox.setup_errors)} graded "
+                       f"function(s), so nothing was recorded: {sandbox.setup_errors[0]}")
     write_atomically(results, json.dumps(for_gradescope(result, time.monotonic() - start), indent=2) + "\n")
     return 0
 
 
-def _refuse(reason: str) -> int:
+def _refuse(results: Path, reason: str) -> int:
+    """No results.json (not even one left from before): Gradescope then reports a failed run, and no score."""
+    results.unlink(missing_ok=True)
     print("run_autograder: " + " ".join(reason.split()), file=sys.stderr)
     return REFUSED
 

@@ -115,13 +115,16 @@ def root() -> Path:
     shutil.rmtree(root)
 
 
-def in_container(root: Path, notebook_text: str, account: str = STANDIN_ACCOUNT,
+def in_container(root: Path, notebook_text: str, account: str = STANDIN_ACCOUNT, stale: str = "",
                  ) -> tuple[subprocess.CompletedProcess, dict | None]:
-    """Run run_autograder in the simulated container on a submission of one notebook: (the run, results.json)."""
+    """Run run_autograder in the simulated container on a submission of one notebook: (the run, results.json).
+    ``stale``: a results.json already there."""
     submission, results = root / "submission", root / "results"
     for folder in (submission, results):
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(mode=0o755)  # as readable as Gradescope may leave them: run_autograder protects them
+    if stale:
+        (results / "results.json").write_text(stale)
     (submission / f"{ID}.ipynb").write_text(notebook_text)
     (root / "submission_metadata.json").write_text(json.dumps({"users": [{"email": "learner@example.org"}]}))
     env = {**os.environ, "AUTOGRADER_ROOT": str(root), "AUTOGRADER_PYTHON": sys.executable,
@@ -201,7 +204,8 @@ def rnn_cell_forward(xt, a_prev, parameters):
 
 
 def test_without_landlock_or_the_account_it_refuses_with_one_line_and_no_results(root):
-    done, result = in_container(root, solution_path(ID).read_text(), account="no-such-account")
+    stale = json.dumps({"score": 0, "tests": []})  # a zero from an earlier run must not stand either
+    done, result = in_container(root, solution_path(ID).read_text(), account="no-such-account", stale=stale)
     assert done.returncode == 3 and result is None
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("run_autograder: the graded code cannot be confined here"), lines
