@@ -69,19 +69,27 @@ def _block_landlock() -> None:
 
 
 def _make_python_reachable() -> None:
-    """The interpreter must be readable by every user, as it is in Gradescope's image (/opt, /usr). Where it lives
-    under a private home folder (pyenv's /root/.pyenv), a tmpfs replaces that folder in this mount namespace,
-    holding the interpreter's own folder alone."""
-    prefix = Path(sys.base_prefix).resolve()
-    private = next((p for p in reversed(prefix.parents) if not p.stat().st_mode & stat.S_IXOTH), None)
-    if private is None:
-        return
-    keep = Path(tempfile.mkdtemp(prefix="python-"))
-    subprocess.run(["mount", "--bind", str(prefix), str(keep)], check=True)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=755", "tmpfs", str(private)], check=True)
-    prefix.mkdir(parents=True)
-    subprocess.run(["mount", "--move", str(keep), str(prefix)], check=True)
-    keep.rmdir()
+    """The interpreter and the venv must be readable by every user, as they are in Gradescope's image (/opt,
+    /autograder/venv). Where one lives under a private folder (pyenv's /root/.pyenv, a checkout under /root), a
+    tmpfs replaces that folder in this mount namespace, holding only what must be reachable."""
+    needed = {Path(p).resolve() for p in (sys.base_prefix, sys.prefix)}
+    needed = {n for n in needed if not any(other in n.parents for other in needed)}
+    hidden: dict[Path, list[Path]] = {}  # private folder -> the needed paths below it
+    for path in needed:
+        private = next((a for a in reversed(path.parents) if not a.stat().st_mode & stat.S_IXOTH), None)
+        if private is not None:
+            hidden.setdefault(private, []).append(path)
+    for private, paths in hidden.items():
+        kept = []
+        for path in paths:
+            keep = Path(tempfile.mkdtemp(prefix="reachable-"))
+            subprocess.run(["mount", "--bind", str(path), str(keep)], check=True)
+            kept.append((keep, path))
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=755", "tmpfs", str(private)], check=True)
+        for keep, path in kept:
+            path.mkdir(parents=True)
+            subprocess.run(["mount", "--move", str(keep), str(path)], check=True)
+            keep.rmdir()
 
 
 def contain(command: list[str]) -> None:
