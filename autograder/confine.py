@@ -46,8 +46,8 @@ same process, so nothing here relies on it. What the kernel enforces:
     (System V and POSIX IPC of its own): a second wall behind the seccomp filter;
   - drops every capability, from its bounding set too, so that ``exec`` cannot give any back.
 
-  It keeps uid 0 for opening files: an unprivileged uid would add nothing that Landlock's scopes do
-  not already give (signals, ptrace, abstract sockets), and it would fail wherever the Python
+  With Landlock, it keeps uid 0 for opening files: an unprivileged uid would add nothing that Landlock's
+  scopes do not already give (signals, ptrace, abstract sockets), and it would fail wherever the Python
   installation lives under a private home folder, as it does on pyenv installs. (Where no pids cgroup
   bounds its processes, its real, effective and saved uids do become a uid of its own job, for
   ``RLIMIT_NPROC``, which root escapes, with uid 0 kept as its fs uid: see :mod:`autograder.job`.)
@@ -72,22 +72,57 @@ pathname UNIX sockets, System V IPC, the keyrings and the creation of POSIX mess
 open (as root, the IPC namespace still keeps System V and POSIX IPC apart), and so does UDP unless
 there is a network namespace (root with ``CAP_SYS_ADMIN``).
 
-Where Landlock is missing (macOS, Windows, Linux before 5.13, or a container whose seccomp profile
-blocks it), :func:`status` says so and grading runs with the reduced sandbox: its own process,
-time and memory limits, and the seccomp filter where there is one, but no file confinement.
+Without Landlock, as root (Gradescope's container)
+------------------------------------------------
+Docker's default seccomp profile, or an older kernel, may leave a root grader with neither Landlock
+nor namespaces (no ``CAP_SYS_ADMIN``). There the child is confined the classic Unix way, plus the
+seccomp filter, if the image was set up for it: the account ``autograder-sandbox``
+(:data:`SANDBOX_ACCOUNT`; the bundle's ``setup.sh`` creates it) exists. Just before its capabilities
+go, the child gives up root for good: no supplementary groups, the account's group as its real,
+effective, saved and file-system gid, and as its uids (file-system uid included) a uid of its job's
+own (:func:`autograder.job.job_uid`, far above any account's), so that two jobs running at once
+never share one and neither can open the other's working folder or signal the other's processes.
+What that gives, layer by layer:
+
+* **files**: the kernel's permission bits. The child reads what every user may read (the Python
+  installation, the course packages, the system) and writes only its working folder (made its own
+  just before) and the world-writable folders (``/tmp``, ``/dev/shm``; a file at most
+  ``RLIMIT_FSIZE``). What must stay secret, the solutions, the submission's folder and the
+  results, is mode 0700 (the bundle's scripts set it), and the grader asks the kernel before grading,
+  from a process with the child's identity, that none of it can be read or written
+  (:func:`exposed_to`): strict grading refuses otherwise.
+* **network and local IPC**: the seccomp filter, as everywhere (every ``socket()`` refused).
+* **signals, ptrace**: another uid's processes cannot be signalled or traced (the filter refuses
+  ``ptrace`` too).
+* **root's powers**: every capability dropped, as above, and no uid 0 to take back.
+
+Strict grading (``--strict``, ``batch``, Gradescope) accepts either Landlock with the seccomp filter
+(and, as root, the namespaces where there are any), or this: the account, the filter, and secrets
+that the kernel says the child cannot reach. Anything less is refused.
+
+Where Landlock is missing otherwise (macOS, Windows, Linux before 5.13, an ordinary user in a
+container whose seccomp profile blocks it, root without the account), :func:`status` says so and
+grading runs with the reduced sandbox: its own process, time and memory limits, and the seccomp
+filter where there is one, but no file confinement.
 """
 
 from __future__ import annotations
 
 import ctypes
 import os
+import pwd
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder import seccomp
 from autograder.job import Support as JobSupport
+from autograder.job import job_uid
 from autograder.job import support as job_support
+
+# The unprivileged account whose group the child takes where there is no Landlock (see the module docstring);
+# AUTOGRADER_SANDBOX_ACCOUNT names another (an existing one such as nobody, in a test).
+SANDBOX_ACCOUNT = "autograder-sandbox"
 
 # Syscall numbers are the same on every architecture (they were added after the tables were unified).
 _SYS_CREATE_RULESET, _SYS_ADD_RULE, _SYS_RESTRICT_SELF = 444, 445, 446
@@ -170,11 +205,14 @@ class Status:
     job: JobSupport = JobSupport()  # how a graded function's process tree is bounded and ended as one
     layers: tuple[str, ...] = field(default=())
     missing: tuple[str, ...] = field(default=())
+    sandbox_gid: int | None = None  # without Landlock, as root: the account's group; the child leaves root for it
 
     @property
     def full(self) -> bool:
-        """Files, the network and local IPC are all confined by the kernel."""
-        return self.landlock_abi >= 1 and not any(m.startswith(("files", "TCP", "local IPC")) for m in self.missing)
+        """Files, the network and local IPC are all confined by the kernel: by Landlock, or without it by an
+        unprivileged uid (whose secrets :func:`exposed_to` must still find out of reach), with the seccomp filter."""
+        files = self.landlock_abi >= 1 or self.sandbox_gid is not None
+        return files and not any(m.startswith(("files", "TCP", "local IPC")) for m in self.missing)
 
     def describe(self) -> str:
         text = "sandbox: " + (", ".join(self.layers) or "own process, time and memory limits only")
@@ -184,19 +222,27 @@ class Status:
 def status() -> Status:
     """What :func:`confine_self` will be able to do on this machine (cheap: no process is started)."""
     abi, root = landlock_abi(), _is_root()
+    no_filter = seccomp.unavailable()  # the filter refuses every socket(), TCP and UDP included
+    # Without Landlock, as root, with the filter: the account's group and a uid of the job's own.
+    gid = sandbox_gid() if abi == 0 and root and not no_filter else None
     layers, missing = [], []
     if abi >= 1:
         layers.append(f"Landlock ABI {abi} (files)")
+    elif gid is not None:
+        layers.append(f"files: an unprivileged uid per job, group {_account_name()} (what every user may read; "
+                      "the secrets checked out of its reach)")
     else:
-        missing.append("files (no Landlock: " + ("kernel before 5.13, or blocked" if _libc else sys.platform) + ")")
+        missing.append("files (no Landlock: " + ("kernel before 5.13, or blocked" if _libc else sys.platform)
+                       + (f"; and no account {_account_name()} to run as" if root and not no_filter else "") + ")")
     netns = root and _can_unshare_network()
-    no_filter = seccomp.unavailable()  # the filter refuses every socket(), TCP and UDP included
     if abi >= 4:
         layers.append("TCP bind/connect denied")
     elif not netns and no_filter:
         missing.append("TCP (Landlock ABI 4 or seccomp needed)")
     if abi >= 6:
         layers.append("signals and abstract sockets scoped")
+    elif gid is not None:
+        layers.append("signals only within its own job (its own uid)")
     else:
         missing.append("signals to other processes (Landlock ABI 6 needed)")
     if netns:
@@ -211,7 +257,54 @@ def status() -> Status:
         layers.append("all capabilities dropped")
     bounds = job_support()
     job_layers, job_missing = bounds.describe()
-    return Status(abi, root, netns, bounds, tuple(layers + job_layers), tuple(missing + job_missing))
+    return Status(abi, root, netns, bounds, tuple(layers + job_layers), tuple(missing + job_missing), gid)
+
+
+def _account_name() -> str:
+    return os.environ.get("AUTOGRADER_SANDBOX_ACCOUNT", SANDBOX_ACCOUNT)
+
+
+def sandbox_gid() -> int | None:
+    """The group of the sandbox's account (see the module docstring), or None where there is no such account, or
+    it is no unprivileged one."""
+    try:
+        entry = pwd.getpwnam(_account_name())
+    except KeyError:
+        return None
+    return entry.pw_gid if entry.pw_uid != 0 and entry.pw_gid != 0 else None
+
+
+def exposed_to(paths: list[Path], gid: int) -> list[str]:
+    """What of ``paths`` (and everything below them) a child without Landlock could read or write: asked of the
+    kernel by a process that takes the child's identity (a job's uid, the group ``gid``, no capabilities)."""
+    targets: list[Path] = []
+    for path in (Path(p) for p in paths):
+        if path.is_dir():
+            targets += [path, *sorted(path.rglob("*"))[:10_000]]
+        elif path.exists():
+            targets.append(path)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(read)
+            os.setgroups([])
+            os.setresgid(gid, gid, gid)
+            uid = job_uid(os.getpid())
+            os.setresuid(uid, uid, uid)  # access() asks with these real ids, as the child opens with them
+            found = [f"{t} can be {'read' if os.access(t, os.R_OK) else 'written'} by the graded code "
+                     "(no Landlock here: make it mode 0700, owned by root)"
+                     for t in targets if os.access(t, os.R_OK) or os.access(t, os.W_OK)]
+            os.write(write, "\n".join(found[:20]).encode())
+        except BaseException as exc:  # noqa: BLE001 - reported below as a problem, not raised in a fork
+            os.write(write, f"the sandbox's identity could not be checked ({exc})".encode()[:1000])
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        answer = pipe.read().decode()
+    os.waitpid(pid, 0)
+    return answer.splitlines()
 
 
 def _is_root() -> bool:
@@ -264,12 +357,13 @@ def _add_path_rule(ruleset_fd: int, path: Path, access: int) -> None:
 
 
 def confine_self(ruleset_fd: int | None, new_namespaces: bool, drop_capabilities: bool,
-                 refuse_ipc: bool = True) -> None:
+                 refuse_ipc: bool = True, ids: tuple[int, int] | None = None) -> None:
     """Enter the sandbox: call in the child after fork, while it is single-threaded, before any untrusted code.
 
     The order matters: the namespaces need CAP_SYS_ADMIN, so they come before the capabilities
     are dropped; no_new_privs comes before Landlock and the seccomp filter, which require it
     (unless CAP_SYS_ADMIN). ``refuse_ipc=False`` leaves the filter out (tests of the other layers alone).
+    ``ids`` (uid, gid), as root: leave root for them, as the capabilities go (see the module docstring).
     """
     if _libc is None:
         return  # not Linux: none of these layers exists (status() reports the sandbox as reduced)
@@ -281,7 +375,9 @@ def confine_self(ruleset_fd: int | None, new_namespaces: bool, drop_capabilities
     if ruleset_fd is not None:
         _check(_libc.syscall(_SYS_RESTRICT_SELF, ruleset_fd, ctypes.c_uint32(0)), "landlock_restrict_self")
     if drop_capabilities:
-        _drop_capabilities()
+        _drop_capabilities(ids)
+    elif ids is not None:
+        raise ConfinementError(0, "a uid can only be given up along with the capabilities")
 
 
 def _last_capability() -> int:
@@ -294,9 +390,16 @@ def _last_capability() -> int:
 _LAST_CAP = _last_capability()  # read now: the confined child can no longer read /proc
 
 
-def _drop_capabilities() -> None:
+def _drop_capabilities(ids: tuple[int, int] | None) -> None:
     for cap in range(_LAST_CAP + 1):
-        _check(_libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0), "prctl(CAPBSET_DROP)")
+        _check(_libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0), "prctl(CAPBSET_DROP)")  # needs CAP_SETPCAP: first
     _libc.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)  # fails harmlessly before Linux 4.3
+    if ids is not None:  # CAP_SETGID and CAP_SETUID are still there; the fs ids follow the effective ones
+        uid, gid = ids
+        os.setgroups([])
+        os.setresgid(gid, gid, gid)
+        os.setresuid(uid, uid, uid)
+        if _libc.setfsuid(-1) != uid or _libc.setfsgid(-1) != gid:  # -1 changes nothing and answers the current
+            raise ConfinementError(0, "the file-system ids did not follow the uid and gid")
     header, data = _CapHeader(_CAPABILITY_VERSION_3, 0), (_CapData * 2)()
     _check(_libc.capset(ctypes.byref(header), data), "capset")

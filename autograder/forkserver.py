@@ -14,11 +14,11 @@ solution or the reference: each child reads its own job from its folder after it
 request names the folder and the limits, nothing else.
 
 Protocol: one JSON request per line on stdin, ``{"job", "box", "seconds", "memory_mb", "tasks",
-"landlock_abi", "netns", "root", "bounds"}`` (``seconds`` is the job's CPU time, ``bounds`` an
-:class:`autograder.job.Support`); once that job's supervisor has ended, and so has written
-``box/outcome.json``, the line ``{"job": N}`` on stdout. The server removes its folder and exits when
-stdin closes (the grader closed it, or was killed); supervisors still running finish their jobs on their
-own, and the spares end.
+"landlock_abi", "netns", "root", "bounds", "sandbox_gid"}`` (``seconds`` is the job's CPU time, ``bounds``
+an :class:`autograder.job.Support`, ``sandbox_gid`` the group the child takes without Landlock, or null);
+once that job's supervisor has ended, and so has written ``box/outcome.json``, the line ``{"job": N}`` on
+stdout. The server removes its folder and exits when stdin closes (the grader closed it, or was killed);
+supervisors still running finish their jobs on their own, and the spares end.
 
 The supervisor treats the job, the child and every process it starts, as one unit (see
 :mod:`autograder.job`): one limit on their CPU time, their memory and their number, a wall clock as a
@@ -190,6 +190,7 @@ def supervise(bounds: job.Support, limits: tuple[int, int] | None, readable: tup
     request comes on stdin, run it under its limits and the confinement, end all of it, write how it ended."""
     go_r, go_w = os.pipe()  # the request, passed on to the child
     entered_r, entered_w = os.pipe()  # empty once the child has entered the sandbox, else why it could not
+    supervisor = os.getpid()
     try:
         unit = job.Job(bounds)
         if limits is not None:
@@ -201,7 +202,7 @@ def supervise(bounds: job.Support, limits: tuple[int, int] | None, readable: tup
         if pid == 0:
             os.close(go_w)
             os.close(entered_r)
-            _run_child(unit, readable, go_r, entered_w)  # never returns
+            _run_child(unit, readable, go_r, entered_w, supervisor)  # never returns
     os.close(go_r)
     os.close(entered_w)
     try:
@@ -244,7 +245,7 @@ def _run(unit: job.Job, pid: int, request: dict, line: bytes, go: int, entered: 
     return outcome
 
 
-def _run_child(unit: job.Job, readable: tuple[Path, ...], go: int, entered: int) -> None:
+def _run_child(unit: job.Job, readable: tuple[Path, ...], go: int, entered: int, supervisor: int) -> None:
     """In the forked child: join the job, wait for its request, then limits, confinement and the graded code
     (:mod:`autograder._child`). Never returns."""
     try:
@@ -259,6 +260,12 @@ def _run_child(unit: job.Job, readable: tuple[Path, ...], go: int, entered: int)
                     for name in ("child.out", "child.err"))
         abi = request["landlock_abi"]
         ruleset = confine.build_ruleset(confine.Policy(read=readable, write=(work,)), abi) if abi >= 1 else None
+        ids = None
+        if request.get("sandbox_gid") is not None:  # no Landlock: it leaves root for its job's uid, in its folder
+            ids = (job.job_uid(supervisor), request["sandbox_gid"])
+            os.chown(work, *ids)
+            os.chmod(work, 0o700)
+            os.chmod(box, 0o711)  # the supervisor's files in it stay root's, mode 0600
         unit.enter(request["tasks"])
         null = os.open(os.devnull, os.O_RDONLY)
         for fd, target in ((null, 0), (out, 1), (err, 2)):
@@ -273,7 +280,7 @@ def _run_child(unit: job.Job, readable: tuple[Path, ...], go: int, entered: int)
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
         # A user namespace gave the child capabilities there: they go, as root's do.
-        confine.confine_self(ruleset, request["netns"], request["root"] or unit.support.user_namespace)
+        confine.confine_self(ruleset, request["netns"], request["root"] or unit.support.user_namespace, ids=ids)
         job.die_with_supervisor()
     except BaseException as exc:  # noqa: BLE001 - the supervisor reports it; no student code has run
         os.write(entered, f"{type(exc).__name__}: {exc}".encode()[:1000])

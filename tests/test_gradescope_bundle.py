@@ -66,9 +66,23 @@ def test_the_bundle_has_gradescopes_two_scripts_and_only_this_assignments_soluti
     source = root / "source"
     for script in ("setup.sh", "run_autograder"):
         assert (source / script).stat().st_mode & stat.S_IXUSR, script
-    assert "pip install -r requirements.txt" in (source / "setup.sh").read_text()
+        checked = subprocess.run(["bash", "-n", str(source / script)], capture_output=True, text=True)
+        assert checked.returncode == 0, checked.stderr
     assert [p.parent.name for p in (source / "solutions").glob("*/*.ipynb")] == [ID]
     assert (source / "requirements.txt").read_text() == (REPO / "requirements.txt").read_text()
+
+
+def test_setup_installs_the_pinned_cpu_torch_then_the_pins_then_tests_itself(root):
+    setup = (root / "source" / "setup.sh").read_text()
+    # The torch pin setup.sh takes from requirements.txt, with its own expression, is the one pinned there.
+    extract = setup.split('"$(grep ', 1)[1].split(')"', 1)[0]
+    found = subprocess.run(f"grep {extract}", shell=True, cwd=root / "source", capture_output=True, text=True)
+    assert found.stdout.split() == [line.split()[0] for line in (REPO / "requirements.txt").read_text().splitlines()
+                                    if line.startswith("torch==")]
+    steps = ['python install --no-bin "$PYTHON_VERSION"', "--index-url https://download.pytorch.org/whl/cpu",
+             "-r requirements.txt", "torch.version.cuda", "useradd --system", "chmod -R go-rwx solutions",
+             f"selftest {ID}"]
+    assert [setup.index(step) for step in steps] == sorted(setup.index(step) for step in steps)  # in this order
 
 
 def test_the_solution_gets_full_marks_and_the_stub_zero(root):
@@ -92,6 +106,7 @@ def test_a_notebook_that_reaches_for_the_solution_is_contained(root):
 def test_a_submission_without_a_notebook_gets_a_reason(root):
     result = run_autograder(root, "I did it on paper", name="answers.txt")
     assert result["score"] == 0 and "no notebook" in result["output"]
+    assert "no notebook" in result["extra_data"]["problem"] and "problem" not in result
 
 
 def test_a_notebook_without_nbgrader_metadata_gets_what_grade_and_batch_give(root):
@@ -103,3 +118,4 @@ def test_a_notebook_without_nbgrader_metadata_gets_what_grade_and_batch_give(roo
     result = run_autograder(root, json.dumps(bare))
     assert result["score"] == result["max_score"] == 100, result
     assert result["output_format"] == "md" and all(t["output_format"] == "md" for t in result["tests"])
+    assert result["extra_data"] == {"assignment": ID, "notebook": f"{ID}.ipynb"}
