@@ -16,7 +16,8 @@ the kernel, from the best it offers here (decided once by :func:`support`, repor
     (see :func:`job_uid`): a process with that uid runs ``kill(-1, SIGKILL)``, which the kernel
     applies to every process of that uid at once, a fork in progress included. The child keeps uid 0
     for file access only (its fs uid), so it reads what it read before; it can never take uid 0 back
-    once its capabilities are dropped.
+    once its capabilities are dropped. (Where Landlock is missing too, its fs uid becomes the job's uid
+    as well, so that file permissions keep it from the secrets: see :mod:`autograder.confine`.)
   - Else (an ordinary user without user namespaces, or not Linux) rounds of a walk over the tree, each
     process killed before its children are read, so none can fork unseen.
   In every case the supervisor is a child subreaper, and it kills and reaps until it has no child left

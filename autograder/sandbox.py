@@ -97,7 +97,6 @@ def run(*, box: Path, seconds: float, memory_mb: int, modules: tuple[str, ...] =
     return outcome
 
 
-
 class _Server:
     """The grader's end of one fork server: a request line per job, an answer line when its supervisor ends."""
 
