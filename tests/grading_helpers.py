@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 from autograder.grade import grade
-from autograder.runtime import solution_path
+from autograder.runtime import REPO, solution_path
 
 
 def solution_notebook(assignment_id: str) -> dict:
@@ -70,3 +74,17 @@ def graded_with_sources(tmp_path: Path, assignment_id: str, sources: dict[str, s
     for grade_id, source in sources.items():
         nb = with_cell_source(nb, grade_id, source)
     return by_name(grade(write(nb, tmp_path, assignment_id), only=only))
+
+
+def unpacked_bundle(assignment_id: str, root: Path) -> Path:
+    """``root``/source: the Gradescope bundle of ``assignment_id``, built with the instructors' command and
+    unpacked with its files' modes (zipfile does not restore them; Gradescope's unzip does)."""
+    bundle = root / "bundle.zip"
+    built = subprocess.run([sys.executable, "-m", "autograder", "gradescope", assignment_id, "-o", str(bundle)],
+                           cwd=REPO, capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
+    with zipfile.ZipFile(bundle) as zf:
+        zf.extractall(root / "source")
+        for info in zf.infolist():
+            os.chmod(root / "source" / info.filename, (info.external_attr >> 16) or 0o644)
+    return root / "source"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import cli, escape, notebook, removal, submissions, wire
+from autograder import cli, escape, notebook, removal, submissions
 from autograder import grade as grade_module
 from autograder.runtime import REPO, solution_path
 from tests.grading_helpers import cell_of, solution_notebook, with_cell_source

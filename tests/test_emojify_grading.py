@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from autograder.assignments.emojify import lstm_parameters
-from autograder.grade import grade
 from tests.grading_helpers import assert_mutant_caught, graded_with_sources
 
 ID = "emojify"

@@ -7,13 +7,12 @@ import os
 import stat
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import pytest
 
 from autograder.runtime import REPO, solution_path
-from tests.grading_helpers import solution_notebook, with_cell_source
+from tests.grading_helpers import solution_notebook, unpacked_bundle, with_cell_source
 
 ID = "rnn_step_by_step"
 
@@ -37,14 +36,7 @@ def rnn_cell_forward(xt, a_prev, parameters):
 def root(tmp_path_factory) -> Path:
     """A temporary /autograder holding the unpacked bundle, built with the command instructors use."""
     root = tmp_path_factory.mktemp("autograder")
-    bundle = root / "bundle.zip"
-    built = subprocess.run([sys.executable, "-m", "autograder", "gradescope", ID, "-o", str(bundle)], cwd=REPO,
-                           capture_output=True, text=True)
-    assert built.returncode == 0, built.stderr
-    with zipfile.ZipFile(bundle) as zf:
-        zf.extractall(root / "source")
-        for info in zf.infolist():  # zipfile does not restore permissions
-            os.chmod(root / "source" / info.filename, (info.external_attr >> 16) or 0o644)
+    unpacked_bundle(ID, root)
     return root
 
 

@@ -23,7 +23,6 @@ import stat
 import subprocess
 import sys
 import tempfile
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -31,7 +30,7 @@ import pytest
 from autograder import confine
 from autograder.gradescope import CHEAT
 from autograder.runtime import REPO, solution_path
-from tests.grading_helpers import solution_notebook, with_cell_source
+from tests.grading_helpers import solution_notebook, unpacked_bundle, with_cell_source
 
 ID = "rnn_step_by_step"
 
@@ -111,14 +110,7 @@ def root() -> Path:
     """A /autograder with the unpacked bundle, in a folder every user may traverse (as / is on Gradescope)."""
     root = Path(tempfile.mkdtemp(prefix="gradescope-container-"))
     root.chmod(0o755)
-    bundle = root / "bundle.zip"
-    built = subprocess.run([sys.executable, "-m", "autograder", "gradescope", ID, "-o", str(bundle)], cwd=REPO,
-                           capture_output=True, text=True)
-    assert built.returncode == 0, built.stderr
-    with zipfile.ZipFile(bundle) as zf:
-        zf.extractall(root / "source")
-        for info in zf.infolist():  # zipfile does not restore permissions; Gradescope's unzip does
-            os.chmod(root / "source" / info.filename, (info.external_attr >> 16) or 0o644)
+    unpacked_bundle(ID, root)
     yield root
     shutil.rmtree(root)
 

@@ -17,7 +17,6 @@ import pytest
 import torch
 
 from autograder import grade as grading, remote, sandbox
-from autograder.runtime import solution_path
 from tests.grading_helpers import by_name, cell_of, solution_notebook, with_cell_source, write
 
 ID = "rnn_step_by_step"

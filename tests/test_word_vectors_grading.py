@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from autograder.assignments.word_vectors import distinct_question, mistaken_answers, vocabulary_driver
-from autograder.grade import grade
 from autograder.runtime import load_reference
 from autograder.assignments import get_assignment
 from tests.grading_helpers import assert_mutant_caught, graded_with_sources

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from autograder.mistakes import changed, like_reference
-from autograder.spec import Assignment, Context, GradedFunction, Mistake, Probe
+from autograder.spec import Assignment, GradedFunction, Mistake, Probe
 from autograder.torch_models import load_by_shape, plain, tensors
 
 ID = "date_translation"
