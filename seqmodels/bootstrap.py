@@ -8,17 +8,19 @@ learner gets matches the notebook they opened.
 
 The cell runs before the library exists, so it has to spell out the archive's address. :func:`cell_source`
 derives it from ``_config.yml``, the one place that names the repository. ``python -m seqmodels.bootstrap``
-writes the cell into every chapter and solution notebook (then regenerate the student versions with
-``nbgrader generate_assignment``), and tests/test_colab.py checks every notebook against :func:`cell_source`.
-This module is for a checkout only: it reads the repository's files.
+writes the cell into every chapter and solution notebook and regenerates the student versions of the solutions
+it changed (``nbgrader generate_assignment``); tests/test_colab_sources.py checks every notebook against
+:func:`cell_source`. This module serves a checkout only: it reads and writes the repository's files.
 
-The environment variable ``SEQMODELS_PACKAGE``, when set, replaces the archive's address with another pip
-source (a URL, or the path of a wheel). It is the test seam: tests/test_colab.py points it at a wheel it has
-just built, and runs notebooks through the cell offline. It also lets a maintainer try a fork's branch.
+The environment variable ``SEQMODELS_PACKAGE``, when set, replaces the archive's address with another source
+pip accepts in ``name @ URL`` (an archive or a wheel, ``file://`` for a local one). It is the test seam:
+tests/test_colab.py points it at a zip of this checkout and runs notebooks through the cell, offline. It also
+lets a maintainer try a fork's branch on Colab.
 """
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -86,13 +88,16 @@ def write_cell(path: Path, source: str) -> bool:
 
 
 def main() -> int:
+    """Write the launch cell into every notebook that lacks it or holds another, and regenerate the student
+    version of each assignment whose source changed, with the command the README gives instructors."""
     source = cell_source()
     changed = [path for path in notebooks() if write_cell(path, source)]
     for path in changed:
         print(f"wrote the launch cell into {path.relative_to(ROOT)}")
+    nbgrader = Path(sys.executable).parent / "nbgrader"
     for path in changed:
-        if path.parent.parent.name == "solutions":
-            print(f"now regenerate its student version: nbgrader generate_assignment {path.stem} --force")
+        if path.parent.parent == ROOT / "solutions":
+            subprocess.run([str(nbgrader), "generate_assignment", path.stem, "--force"], cwd=ROOT, check=True)
     if not changed:
         print("every notebook already has the launch cell of _config.yml's repository")
     return 0
