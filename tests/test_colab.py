@@ -59,11 +59,13 @@ def archive(tmp_path_factory) -> Path:
     or would add (so uncommitted work is tested too), nothing it ignores."""
     listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
                             cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    path = tmp_path_factory.mktemp("archive") / "main.zip"
+    url, branch = bootstrap.repository()
+    top = f"{url.rsplit('/', 1)[1]}-{branch}"  # GitHub's name for the archive's folder
+    path = tmp_path_factory.mktemp("archive") / f"{branch}.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         for name in sorted(set(listed.split("\0"))):
             if name and (ROOT / name).is_file():
-                zf.write(ROOT / name, f"sequence-models-main/{name}")
+                zf.write(ROOT / name, f"{top}/{name}")
     return path
 
 
