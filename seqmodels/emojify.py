@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import csv
 import re
-from pathlib import Path
 
 import numpy as np
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "emojify"
+from seqmodels.datafiles import data_path
+
+DATA = data_path("emojify")
 # Label -> (emoji, name). The order is the label order of the CSV files.
 EMOJI = (("\u2764\ufe0f", "heart"), ("\u26be", "baseball"), ("\U0001f604", "smile"),
          ("\U0001f61e", "disappointed"), ("\U0001f374", "fork and knife"))

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-DINOS_PATH = Path(__file__).resolve().parents[1] / "data" / "dinos.txt"
+from seqmodels.datafiles import data_path
+
+DINOS_PATH = data_path("dinos.txt")
 EOS = "\n"  # end-of-name token: a name's last target is always this character
 VOCAB = EOS + string.ascii_lowercase
 
