@@ -12,6 +12,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
+from autograder import syntax
+
 
 @dataclass(frozen=True)
 class Flow:
@@ -62,7 +64,7 @@ class Flow:
 
 def flow_of(module_source: str, name: str, outputs: tuple[str, ...]) -> Flow | None:
     """The flow of the function ``name`` defined in ``module_source``; None if it is not a plain function."""
-    fn = next((n for n in ast.parse(module_source).body if isinstance(n, ast.FunctionDef) and n.name == name), None)
+    fn = next((n for n in syntax.parse(module_source).body if isinstance(n, ast.FunctionDef) and n.name == name), None)
     if fn is None:
         return None
     params = [a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from autograder import isolated
+from autograder import isolated, syntax
 from autograder.dataflow import bound_names
 
 
@@ -161,7 +161,7 @@ def split_statements(source: str) -> list[list] | None:
     ``[first line, last line, kind, names bound, modules imported]``; kind is ``def`` (import, def, class, with
     their decorators), ``assign`` (``=`` or annotated) or ``other``. None when the cell is not Python."""
     try:
-        tree = ast.parse(_strip_magics(source))
+        tree = syntax.parse(_strip_magics(source))
         found = []
         for node in tree.body:
             kind = "def" if isinstance(node, _DEFINITIONS) else "assign" if isinstance(node, _SETUP_EXTRA) else "other"
@@ -302,7 +302,7 @@ def helper_code(statements: list[Statement], helpers: tuple[str, ...], graded: s
 
 
 def _names_used(statements: list[Statement]) -> set[str]:
-    return {node.id for stmt in statements for node in ast.walk(ast.parse(stmt.source)) if isinstance(node, ast.Name)}
+    return {node.id for stmt in statements for node in ast.walk(syntax.parse(stmt.source)) if isinstance(node, ast.Name)}
 
 
 def public_names(solution_nb: dict) -> set[str]:

@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from autograder import syntax
 from autograder.dataflow import bound_names
 from autograder.notebook import region_lines
 
@@ -44,7 +45,7 @@ def variants(module_source: str, name: str, public: set[str], kinds: dict[str, A
     ``public``: names the learner sees; ``kinds``: the kind of each local variable (see :func:`kind_of`);
     ``labels``: how messages name the reference's own intermediate values (``dft`` -> "dΓ_f").
     """
-    tree = ast.parse(module_source)
+    tree = syntax.parse(module_source)
     fn = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name), None)
     if fn is None or any(isinstance(n, ast.While) for n in ast.walk(fn)):
         return  # a changed name inside a while loop could keep it from ever ending, in the grader's process
