@@ -2,11 +2,13 @@
 
 A released assignment ships ``assignments/<id>/check_pack/`` beside the student notebook. It is written by
 ``python -m autograder.packbuild <id>`` (:mod:`autograder.packbuild`) from the solution notebook, and holds
-data only: ``pack.json.gz`` (structure, messages, small values, as gzipped JSON) and ``arrays.npz`` (each distinct array once,
-read with ``allow_pickle=False``). For every graded function:
+data only: ``pack.json.gz`` (structure, messages and small values, as gzipped JSON) and ``arrays.npz`` (each
+distinct array once, read with ``allow_pickle=False``). For every graded function:
 
 - the check probes, drawn from another random stream than the grader's (:data:`CHECK_STREAM`), and the
-  reference's outputs on them;
+  reference's outputs on them. Where the assignment's public spec draws the probes without more of the
+  reference than the pack can answer, the learner's kernel draws them again, and the pack holds only what tells
+  that they are the same;
 - what each of the assignment's named mistakes would return on them (its prediction, computed once);
 - the outputs of the one-slip variants of the reference (:mod:`autograder.variants`) on them, under their
   messages;
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import copy
 import functools
 import gzip
 import hashlib
@@ -101,11 +104,11 @@ class Writer:
 
     def external(self, name: str, a: np.ndarray) -> None:
         """An array of the current function's probes, which the reader draws again and gives as ``name``."""
-        index = self._add(np.ascontiguousarray(a), None, -1, self.scope)
+        index = self._add(_contiguous(a), None, -1, self.scope)
         self.externals[index] = name
 
     def array(self, a: np.ndarray) -> int:
-        a = np.ascontiguousarray(a)
+        a = _contiguous(a)
         for j in self._index.get(_digest(a), []):
             if self._usable(j):
                 return j
@@ -144,15 +147,16 @@ class Writer:
                     best, most = j, same
         return best
 
-    def value(self, v: Any, single: bool = False) -> int:
+    def value(self, v: Any, single_above: int | None = None) -> int:
         """The index of ``v`` (as :mod:`autograder.wire` carries it) in the table of values; equal values share one.
 
-        ``single``: for a value that is only ever compared within a relative tolerance of 1e-6 (what a variant or
-        a mistake would return), a float64 array that is not mostly equal to one written already is kept as
-        float32, whose rounding is 6e-8 of the scale."""
+        ``single_above``: for a value only ever compared within a relative tolerance of at least 1e-6 of its scale
+        (an expected result, what a variant or a mistake returns, never what a helper answers), its float64 arrays
+        of more than this many numbers are kept as float32, whose rounding is 6e-8 of the scale, unless they are
+        mostly equal to an array written already."""
         schema, arrays = wire.pack(v)
-        if single:
-            arrays = {k: self._narrowed(a) for k, a in arrays.items()}
+        if single_above is not None:
+            arrays = {k: self._narrowed(a) if a.size > single_above else a for k, a in arrays.items()}
         if schema.get("t") == "array" and schema.get("cls") is None:
             entry: int | dict = self.array(arrays[schema["key"]])  # a plain array, the commonest value
         else:
@@ -164,10 +168,24 @@ class Writer:
         return self._value_index[key]
 
     def _narrowed(self, a: np.ndarray) -> np.ndarray:
-        if a.dtype != np.float64 or self._base(np.ascontiguousarray(a)) >= 0:
+        if a.dtype != np.float64 or self._base(_contiguous(a)) >= 0:
             return a
         finite = a[np.isfinite(a)]
         return a if finite.size and np.max(np.abs(finite)) > 1e37 else a.astype(np.float32)
+
+    def fork(self) -> Writer:
+        """A copy to write into on trial, leaving this one as it is (the arrays themselves are shared)."""
+        other = copy.copy(self)
+        for name, value in vars(self).items():
+            if isinstance(value, (list, dict)):
+                setattr(other, name, {k: list(v) if isinstance(v, list) else v for k, v in value.items()}
+                        if isinstance(value, dict) else list(value))
+        return other
+
+    def stored_numbers(self) -> int:
+        """How many numbers the arrays written so far take: a difference counts only where it is not zero."""
+        return sum(int(s.size if b < 0 else np.count_nonzero(s)) for s, b in zip(self.stored, self.bases)
+                   if s is not None)
 
     def message(self, message: Message) -> list:
         body, arrays = message
@@ -195,6 +213,11 @@ class Writer:
 
 BASE_MIN_SIZE = 64  # smaller arrays are stored as they are
 BASE_CANDIDATES = 8  # how many of the latest arrays of the same kind are compared with a new one
+
+
+def _contiguous(a: np.ndarray) -> np.ndarray:
+    """``a`` in C order, with its shape (np.ascontiguousarray makes a 0-d array 1-d)."""
+    return a if a.flags.c_contiguous else a.copy(order="C")
 
 
 def _digest(a: np.ndarray) -> bytes:
@@ -263,7 +286,7 @@ class Reader:
         i = self._names.get(name)
         if i is None or self._shapes[i] != (a.dtype, a.shape):
             return i is None
-        self._rebuilt.setdefault(i, np.ascontiguousarray(a))
+        self._rebuilt.setdefault(i, _contiguous(a))
         return True
 
     def array(self, i: int) -> np.ndarray:
@@ -398,7 +421,7 @@ class Replay(remote.Link):
         if {k: v for k, v in body.items() if k != "context"} != {k: v for k, v in live_body.items() if k != "context"}:
             return False
         ours, theirs = _without_context(body, arrays), _without_context(live_body, live_arrays)
-        return len(ours) == len(theirs) and all(_close(b, a, self._rtol) for a, b in zip(ours, theirs))
+        return len(ours) == len(theirs) and all(_close(a, b, self._rtol) for a, b in zip(ours, theirs))
 
     def _played(self, exchange: Exchange, live: Message) -> Iterator[tuple[str, Message]]:
         """The exchange's steps, with the context the live request brings where the recorded one passed it on."""
@@ -468,7 +491,7 @@ class FunctionPack:
     found: list[list[tuple[str, dict[str, Any]]]]  # per probe: (message, outputs) of each variant that ran
     raised: list[set[str]]  # per probe: messages of variants that raised there
     helpers: dict[str, int]  # each helper's handle in the recorded conversations
-    conversations: list[list[Exchange]]  # per probe, with the helpers (empty without ``uses``)
+    conversations: list[list[Exchange] | None]  # per probe, with the helpers (empty without ``uses``; None: not kept)
     asks: dict[str, int]  # each reference name's handle in the conversations of ``asked``
     asked: list[list[Exchange]]  # per probe, what the checks asked of the reference (usually empty)
     rtol: float = 1e-6
@@ -518,7 +541,7 @@ class Pack:
             found=[_found(p, texts, paths, value) for p in stored["variants"]["probes"]],
             raised=[{texts[m] for m in p["raised"]} for p in stored["variants"]["probes"]],
             helpers=stored["helpers"],
-            conversations=[self._conversation(c) for c in stored["conversations"]],
+            conversations=[None if c is None else self._conversation(c) for c in stored["conversations"]],
             asks=stored["asks"],
             asked=[self._conversation(c) for c in stored["asked"]],
             rtol=stored["rtol"],

@@ -57,8 +57,8 @@ def _judged(assignment: Assignment, spec: GradedFunction, function: Callable,
     attempts, own = [], []
     for i, probe in enumerate(basis.probes):
         helpers, replay = basis.helpers(i)
-        attempt = _attempt(basis.spec, function, probe, helpers, stop_if_unfinished=True)
-        if replay is not None and replay.missed:
+        attempt = None if helpers is None else _attempt(basis.spec, function, probe, helpers, stop_if_unfinished=True)
+        if attempt is None or (replay is not None and replay.missed):
             # The pack cannot answer this function's helper calls here: judge it with the learner's own helpers.
             own.append(probe.name)
             attempt = _attempt(basis.spec, function, probe, {}, stop_if_unfinished=False)
@@ -86,8 +86,9 @@ class _Basis:
     expected: list[Any]
     clues: Clues
     reference: Callable[[dict], Any]
-    # probe index -> (the objects that stand for spec.uses, the replay that answers them from a pack, or None)
-    helpers: Callable[[int], tuple[dict[str, Any], checkpack.Replay | None]]
+    # probe index -> (the objects that stand for spec.uses, or None where the learner's own must run; the replay
+    # that answers them from a pack, or None)
+    helpers: Callable[[int], tuple[dict[str, Any] | None, checkpack.Replay | None]]
 
 
 def _attempt(spec: GradedFunction, function: Callable, probe: Probe, helpers: dict[str, Any],
@@ -165,9 +166,11 @@ def _from_pack(pack: checkpack.Pack, spec: GradedFunction) -> _Basis:
                 return []  # a test that needs the reference on what the learner returned: only the grader runs it
         return [] if link.missed else found
 
-    def helpers(i: int) -> tuple[dict[str, Any], checkpack.Replay | None]:
+    def helpers(i: int) -> tuple[dict[str, Any] | None, checkpack.Replay | None]:
         if not spec.uses:
             return {}, None
+        if stored.conversations[i] is None:
+            return None, None  # too large to keep: the learner's own helpers run on this probe
         link = stored.replay(stored.conversations[i])
         return {name: remote.Proxy(link, stored.helpers[name]) for name in spec.uses}, link
 

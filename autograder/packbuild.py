@@ -21,14 +21,14 @@ import contextlib
 import copy
 import hashlib
 import json
-import math
 import resource
 import shutil
 import socket
 import sys
 import threading
+import zlib
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -39,7 +39,7 @@ from autograder.grade import normalise, reference_runner
 from autograder.spec import Assignment, Context, GradedFunction, Namespace, Probe
 from autograder.verdict import close, leaves
 
-MEMORY = 8 << 30  # a one-slip variant may grow a list without end: it then stops here, as a variant that raised
+MEMORY = 4 << 30  # a one-slip variant may grow a list without end: it then stops here, as a variant that raised
 
 
 def fingerprint(assignment_id: str) -> str:
@@ -94,14 +94,14 @@ def _function(writer: checkpack.Writer, assignment: Assignment, spec: GradedFunc
     # (they may become external), then the helpers' answers, whose last often is the expected result.
     data = _probes_data(writer, assignment, spec, probes, served, constants)
     data["helpers"], conversations = _conversations(spec, probes, expected, statements, graded)
-    data["conversations"] = [[_exchange(writer, e) for e in c] for c in conversations]
-    data["expected"] = [writer.value(e) for e in expected]
+    data["conversations"] = [_conversation_data(writer, c) for c in conversations]
+    data["expected"] = [writer.value(e, single_above=LARGE) for e in expected]
     data["shared"] = [sorted(sorted(pair) for pair in pairs) for pairs in clues.reference_shared]
     data["flow"] = checkpack.flow_data(clues.flow, spec.labels)
     data["mistakes"] = len(spec.mistakes())
-    data["predictions"] = [[[k, writer.value(v, single=True)] for k, v in made.items()]
+    data["predictions"] = [[[k, writer.value(v, single_above=0)] for k, v in made.items() if _numbers(v) <= LARGE]
                            for made in _predictions(spec, reference, probes, expected)]
-    data["variants"] = _variants_data(writer, spec, expected, *_variants(probes, clues))
+    data["variants"] = _variants_data(writer, spec, expected, *_variants(assignment, spec, reference, probes))
     data["asks"], asked = _asked(assignment, spec, probes, expected, served, constants)
     data["asked"] = [[_exchange(writer, e) for e in c] for c in asked]
     data["rtol"] = spec.rtol
@@ -111,8 +111,9 @@ def _function(writer: checkpack.Writer, assignment: Assignment, spec: GradedFunc
 def _probes_data(writer: checkpack.Writer, assignment: Assignment, spec: GradedFunction, probes: list[Probe],
                  served: Namespace, constants: dict[str, Any]) -> dict:
     """The probes as data; or, when the assignment's own code draws them again with the reference served apart
-    (as a pack can answer it), that conversation and what tells that the probes drawn again are the same. Their
-    arrays then become external: not stored, and bases of the arrays made from them."""
+    (as a pack can answer it) and that conversation takes less room than the probes, the conversation and what
+    tells that the probes drawn again are the same. Their arrays then become external: not stored, and bases of
+    the arrays made from them."""
     index = [f.name for f in assignment.functions].index(spec.name)
     names = tuple(sorted(n for n in served if n in assignment_names(assignment)))
     with _served(served, names) as (proxies, handles, events):
@@ -122,15 +123,25 @@ def _probes_data(writer: checkpack.Writer, assignment: Assignment, spec: GradedF
             again = None
     same = again is not None and [p.name for p in again] == [p.name for p in probes] and all(
         checkpack.same_summary(checkpack.summary(p.kwargs), checkpack.summary(q.kwargs)) for p, q in zip(probes, again))
-    if not same:
+    conversation = checkpack.exchanges(events)
+    if not same or (conversation and _room(writer, lambda w: [_exchange(w, e) for e in conversation])
+                    >= _room(writer, lambda w: [w.value(p.kwargs) for p in probes])):
         return {"probes": [{"name": p.name, "note": p.note, "compare": p.compare, "kwargs": writer.value(p.kwargs)}
                            for p in probes], "drawn": [], "drawing": {}}
-    drawn = [_exchange(writer, e) for e in checkpack.exchanges(events)]  # before the externals: it must not need them
+    drawn = [_exchange(writer, e) for e in conversation]  # before the externals: it must not need them
     for i, probe in enumerate(probes):
         for local, a in wire.pack(probe.kwargs)[1].items():
             writer.external(checkpack.external_name(spec.name, i, local), a)
     return {"probes": [{"name": p.name, "note": p.note, "compare": p.compare, "summary": checkpack.summary(p.kwargs)}
                        for p in probes], "drawn": drawn, "drawing": handles if drawn else {}}
+
+
+def _room(writer: checkpack.Writer, write: Callable[[checkpack.Writer], Any]) -> int:
+    """About how many bytes ``write`` would add to the pack: its numbers, and its JSON compressed."""
+    trial = writer.fork()
+    before = trial.stored_numbers()
+    text = json.dumps(write(trial)).encode()
+    return 4 * (trial.stored_numbers() - before) + len(zlib.compress(text))
 
 
 def assignment_names(assignment: Assignment) -> set[str]:
@@ -177,22 +188,24 @@ def _predictions(spec: GradedFunction, reference: Namespace, probes: list[Probe]
     return made
 
 
-def _variants(probes: list[Probe], clues: Any) -> tuple[list, list, list[str]]:
+def _variants(assignment: Assignment, spec: GradedFunction, reference: Namespace,
+              probes: list[Probe]) -> tuple[list, list, list[str]]:
     """Every one-slip variant's outputs on each probe, in the order of the search: (found, raised, messages).
 
     ``found[i]``: (message, outputs) of each variant that ran on probe i; ``raised[i]``: the messages (of those
-    found on some probe) of variants that raised on probe i, which tells a learner's mistake apart from them."""
-    if clues.variants is None:
-        return [[] for _ in probes], [set() for _ in probes], []
-    with _unhurried():  # probes judged by their properties alone are never asked about variants
-        found = [list(clues.variants(i)) if p.compare else [] for i, p in enumerate(probes)]
-        texts = list(dict.fromkeys(m for f in found for m, _ in f))
-        raised = [{m for m in texts if any(out is None for _, out in clues.variants(i, only=m))} if p.compare
-                  else set() for i, p in enumerate(probes)]
+    found on some probe) of variants that raised on probe i, which tells a learner's mistake apart from them.
+    Probes judged by their properties alone are never asked about variants. The whole search, without the time
+    limit a check has: a pack is built once."""
+    source, public = runtime.reference_source(assignment.id, spec.name), runtime.public_names(assignment.id)
+    runs = [list(grade.variant_runs(spec, reference, p.kwargs, source, public)) if p.compare else [] for p in probes]
+    found = [[(m, out) for m, out in r if out is not None] for r in runs]
+    texts = list(dict.fromkeys(m for f in found for m, _ in f))
+    raised = [{m for m, out in r if out is None and m in texts} for r in runs]
     return found, raised, texts
 
 
-VARIANT_NUMBERS = 10_000  # a variant whose wrong outputs hold more numbers (Trigger word's audio) is left out
+LARGE = 10_000  # numbers: a larger expected array is kept as float32; a larger variant or prediction is left out
+CONVERSATION_NUMBERS = 100_000  # a probe's conversation with the helpers that adds more numbers is left out
 UNMISTAKABLE = 32  # a variant wrong in this many floating-point numbers cannot match a learner's outputs by chance
 
 
@@ -202,7 +215,8 @@ def _variants_data(writer: checkpack.Writer, spec: GradedFunction, expected: lis
 
     Two kinds of run are left out, to keep the pack small:
 
-    - a variant whose differing outputs hold more than VARIANT_NUMBERS numbers: only the grader names that slip;
+    - a variant whose differing outputs hold more than LARGE numbers (Trigger word's audio): only the grader names
+      that slip;
     - the runs of an *unmistakable* message (its runs on the first probe where they differ from the expected
       outputs differ in at least UNMISTAKABLE floating-point numbers) on its later probes. There they serve only
       to reject a learner whose outputs match that message's on the first probe by chance (see
@@ -223,15 +237,21 @@ def _variants_data(writer: checkpack.Writer, spec: GradedFunction, expected: lis
     for i, (b, runs, r) in enumerate(zip(base, differing, raised)):
         kept = []
         for m, out, differ in runs:
-            if sum(np.size(v) for v in differ.values() if isinstance(v, np.ndarray)) > VARIANT_NUMBERS:
+            if _numbers(differ) > LARGE:
                 continue
             if differ and m in unmistakable and i > first[m]:
                 continue
-            kept.append([texts.index(m), [[paths.index(p), writer.value(v, single=True)] for p, v in differ.items()],
+            kept.append([texts.index(m), [[paths.index(p), writer.value(v, single_above=0)] for p, v in differ.items()],
                          [paths.index(p) for p in b if p not in out]])
-        probes.append({"base": [[paths.index(p), writer.value(v)] for p, v in b.items()], "found": kept,
+        probes.append({"base": [[paths.index(p), writer.value(v, single_above=LARGE)] for p, v in b.items()],
+                       "found": kept,
                        "raised": sorted(texts.index(m) for m in r)})
     return {"messages": texts, "paths": paths, "probes": probes}
+
+
+def _numbers(value: Any) -> int:
+    """How many numbers the arrays in ``value`` hold."""
+    return sum(a.size for a in wire.pack(value)[1].values())
 
 
 def _floats(outputs: dict[str, Any]) -> int:
@@ -243,17 +263,6 @@ def _identical(a: Any, b: Any) -> bool:
         return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.dtype == b.dtype
                 and a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")))
     return type(a) is type(b) and a == b
-
-
-@contextlib.contextmanager
-def _unhurried() -> Iterator[None]:
-    """The whole variant search: a check has a time limit, a pack is built once."""
-    limit = grade.VARIANT_SECONDS
-    grade.VARIANT_SECONDS = math.inf
-    try:
-        yield
-    finally:
-        grade.VARIANT_SECONDS = limit
 
 
 # ---------------------------------------------------------------------- conversations with the reference
@@ -347,6 +356,18 @@ def _same_result(spec: GradedFunction, probe: Probe, value: Any, want: Any, how:
     wrong = [p for p in wanted if p not in got or not close(got[p], wanted[p], spec.rtol)]
     if wrong or set(got) != set(wanted):
         raise ValueError(f"{spec.name} on the {probe.name} probe gives another result {how}: {wrong or 'its outputs'}")
+
+
+def _conversation_data(writer: checkpack.Writer, conversation: list[checkpack.Exchange]) -> list | None:
+    """A probe's conversation as data; None when it would add more than CONVERSATION_NUMBERS numbers to the pack
+    (Speech recognition's 2,000-frame α), and check() then runs the learner's own helpers on that probe."""
+    trial = writer.fork()
+    before = trial.stored_numbers()
+    for exchange in conversation:
+        _exchange(trial, exchange)
+    if trial.stored_numbers() - before > CONVERSATION_NUMBERS:
+        return None
+    return [_exchange(writer, e) for e in conversation]
 
 
 def _exchange(writer: checkpack.Writer, exchange: checkpack.Exchange) -> dict:
