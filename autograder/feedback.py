@@ -41,10 +41,11 @@ def check(assignment_id: str, function: Callable, pack: str | Path | None = None
         failing = [u for u in spec.uses if own and not _passes(assignment, learner_globals.get(u), u, found)]
     if failing:
         names = ", ".join(failing)
-        messages.append(f"on the {', '.join(own)} input{'s' if len(own) > 1 else ''}, {spec.name} called {names} "
-                        f"in ways the check pack has no answers for, so your own {names} ran there, and "
-                        f"{'it does' if len(failing) == 1 else 'they do'} not pass {'its' if len(failing) == 1 else 'their'}"
-                        " own check yet: fix that first")
+        one = len(failing) == 1
+        messages.append(f"the check pack holds no answers for the calls {spec.name} made to {names} on the "
+                        f"{', '.join(own)} input{'s' if len(own) > 1 else ''}, so your own {names} ran there, and "
+                        f"{'it does' if one else 'they do'} not pass {'its' if one else 'their'} own check yet: "
+                        "fix that first")
     if messages:
         raise AssertionError(f"{spec.name}:\n  - " + "\n  - ".join(messages))
     print(f"{spec.name}: passed all {probes} check{'s' if probes > 1 else ''}.")

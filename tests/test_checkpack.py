@@ -203,8 +203,8 @@ def test_a_function_that_calls_its_helper_otherwise_runs_with_the_learners_own_a
     assert "likely mistake: the call to rnn_cell_forward gets a0 where it needs a_next" in from_pack
     both = learner("rnn_step_by_step", [STATE_SLIP, CELL_SLIP])["rnn_forward"]
     assert checked("rnn_step_by_step", both, pack).endswith(
-        "on the random input, rnn_forward called rnn_cell_forward in ways the check pack has no answers for, so your "
-        "own rnn_cell_forward ran there, and it does not pass its own check yet: fix that first")
+        "the check pack holds no answers for the calls rnn_forward made to rnn_cell_forward on the random input, so "
+        "your own rnn_cell_forward ran there, and it does not pass its own check yet: fix that first")
 
 
 def test_torch_functions_are_checked_with_the_recorded_model_and_the_torch_seed_is_left_alone():

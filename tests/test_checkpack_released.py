@@ -49,7 +49,8 @@ def _with_solutions(work: Path, slip: tuple[str, str] | None = None) -> nbformat
         (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "rnn_cell_forward"]
         assert cell.source.count(slip[0]) == 1
         cell.source = cell.source.replace(*slip)
-    # First, in the student's kernel: the course comes from the copied packages, and no solutions are in reach.
+    # Before the first check, in the student's kernel (after any setup or bootstrap cell): the course comes from
+    # the copied packages, and no solutions are in reach.
     probe = nbformat.v4.new_code_cell(
         "import sys\nfrom pathlib import Path\nimport autograder, seqmodels\nfrom autograder import runtime\n"
         f"site = Path({str(work.parents[1] / 'site')!r})\n"
@@ -58,7 +59,9 @@ def _with_solutions(work: Path, slip: tuple[str, str] | None = None) -> nbformat
         f"assert not runtime.solution_path({ID!r}).exists()\n"
         "assert not [p for p in sys.path if p and (Path(p) / 'solutions').exists()]\n"
         "assert not (Path.cwd() / 'solutions').exists() and (Path.cwd() / 'check_pack').is_dir()")
-    nb.cells.insert(0, probe)
+    first_check = next(i for i, c in enumerate(nb.cells)
+                       if c.metadata.get("nbgrader", {}).get("grade_id", "").startswith("test_"))
+    nb.cells.insert(first_check, probe)
     return nb
 
 
