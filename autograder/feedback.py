@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from autograder import checkpack, remote, runtime
+from autograder import checkpack, remote, replay, runtime
 from autograder.assignments import get_assignment
 from autograder.grade import normalise, reference_results, reference_runner
 from autograder.spec import Assignment, GradedFunction, Mistake, Probe
@@ -89,7 +89,7 @@ class _Basis:
     reference: Callable[[dict], Any]
     # probe index -> (the objects that stand for spec.uses, or None where the learner's own must run; the replay
     # that answers them from a pack, or None)
-    helpers: Callable[[int], tuple[dict[str, Any] | None, checkpack.Replay | None]]
+    helpers: Callable[[int], tuple[dict[str, Any] | None, replay.Replay | None]]
 
 
 def _attempt(spec: GradedFunction, function: Callable, probe: Probe, helpers: dict[str, Any],
@@ -163,11 +163,11 @@ def _from_pack(pack: checkpack.Pack, spec: GradedFunction) -> _Basis:
         with checkpack.standing_in(pack.assignment, {**pack.constants, **asked}):
             try:
                 found = spec.properties(probe, value, expected)
-            except checkpack.PackMiss:
+            except replay.PackMiss:
                 return []  # a test that needs the reference on what the learner returned: only the grader runs it
         return [] if link.missed else found
 
-    def helpers(i: int) -> tuple[dict[str, Any] | None, checkpack.Replay | None]:
+    def helpers(i: int) -> tuple[dict[str, Any] | None, replay.Replay | None]:
         if not spec.uses:
             return {}, None
         if stored.conversations[i] is None:

@@ -32,7 +32,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from autograder import checkpack, grade, notebook, remote, runtime, wire
+from autograder import checkpack, grade, notebook, packvalues, remote, replay, runtime, wire
 from autograder.assignments import get_assignment, known_ids
 from autograder.feedback import check_prepared
 from autograder.grade import normalise, reference_runner
@@ -66,7 +66,7 @@ def build(assignment_id: str, folder: Path | None = None) -> Path:
     # The checks may read the notebook's public constants (N_VALUES): the student version defines them alike.
     constants = {name: reference[name] for name in sorted(runtime.public_names(assignment_id))
                  if type(reference.get(name)) in (bool, int, float, str)}
-    writer = checkpack.Writer()
+    writer = packvalues.Writer()
     stored_constants = {k: writer.value(v) for k, v in constants.items()}
     # The graded functions served apart, for the probe generators and the checks that call the reference.
     served = _module(notebook.helper_code(statements, tuple(sorted(graded)), graded, exclude=""))
@@ -84,7 +84,7 @@ def build(assignment_id: str, folder: Path | None = None) -> Path:
     return folder
 
 
-def _function(writer: checkpack.Writer, assignment: Assignment, spec: GradedFunction, reference: Namespace,
+def _function(writer: packvalues.Writer, assignment: Assignment, spec: GradedFunction, reference: Namespace,
               statements: list[notebook.Statement], graded: set[str], constants: dict[str, Any],
               served: Namespace) -> dict:
     probes, expected, clues = check_prepared(assignment.id, spec.name)
@@ -108,7 +108,7 @@ def _function(writer: checkpack.Writer, assignment: Assignment, spec: GradedFunc
     return data
 
 
-def _probes_data(writer: checkpack.Writer, assignment: Assignment, spec: GradedFunction, probes: list[Probe],
+def _probes_data(writer: packvalues.Writer, assignment: Assignment, spec: GradedFunction, probes: list[Probe],
                  served: Namespace, constants: dict[str, Any]) -> dict:
     """The probes as data; or, when the assignment's own code draws them again with the reference served apart
     (as a pack can answer it) and that conversation takes less room than the probes, the conversation and what
@@ -123,7 +123,7 @@ def _probes_data(writer: checkpack.Writer, assignment: Assignment, spec: GradedF
             again = None
     same = again is not None and [p.name for p in again] == [p.name for p in probes] and all(
         checkpack.same_summary(checkpack.summary(p.kwargs), checkpack.summary(q.kwargs)) for p, q in zip(probes, again))
-    conversation = checkpack.exchanges(events)
+    conversation = replay.exchanges(events)
     if not same or (conversation and _room(writer, lambda w: [_exchange(w, e) for e in conversation])
                     >= _room(writer, lambda w: [w.value(p.kwargs) for p in probes])):
         return {"probes": [{"name": p.name, "note": p.note, "compare": p.compare, "kwargs": writer.value(p.kwargs)}
@@ -136,7 +136,7 @@ def _probes_data(writer: checkpack.Writer, assignment: Assignment, spec: GradedF
                        for p in probes], "drawn": drawn, "drawing": handles if drawn else {}}
 
 
-def _room(writer: checkpack.Writer, write: Callable[[checkpack.Writer], Any]) -> int:
+def _room(writer: packvalues.Writer, write: Callable[[packvalues.Writer], Any]) -> int:
     """About how many bytes ``write`` would add to the pack: its numbers, and its JSON compressed."""
     trial = writer.fork()
     before = trial.stored_numbers()
@@ -209,7 +209,7 @@ CONVERSATION_NUMBERS = 100_000  # a probe's conversation with the helpers that a
 UNMISTAKABLE = 32  # a variant wrong in this many floating-point numbers cannot match a learner's outputs by chance
 
 
-def _variants_data(writer: checkpack.Writer, spec: GradedFunction, expected: list[Any], found: list, raised: list,
+def _variants_data(writer: packvalues.Writer, spec: GradedFunction, expected: list[Any], found: list, raised: list,
                    texts: list[str]) -> dict:
     """The variants as data: each one's outputs as what differs from the expected ones (most are the same).
 
@@ -278,14 +278,14 @@ def _served(namespace: Namespace, names: tuple[str, ...]) -> Iterator[tuple[dict
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     link = remote.Link(ours, guarded=False)
-    events: list[tuple[str, checkpack.Message]] = []
+    events: list[tuple[str, replay.Message]] = []
     send, receive = link._send, link._receive
 
     def recorded_send(message: dict, buffers: list[np.ndarray]) -> None:
         events.append(("out", _copied(message, buffers)))
         send(message, buffers)
 
-    def recorded_receive() -> checkpack.Message:
+    def recorded_receive() -> replay.Message:
         message, arrays = receive()
         events.append(("in", _copied(message, arrays)))
         return message, arrays
@@ -299,7 +299,7 @@ def _served(namespace: Namespace, names: tuple[str, ...]) -> Iterator[tuple[dict
         theirs.close()
 
 
-def _copied(message: dict, arrays: list[np.ndarray]) -> checkpack.Message:
+def _copied(message: dict, arrays: list[np.ndarray]) -> replay.Message:
     return json.loads(json.dumps(message)), [np.array(a, copy=True) for a in arrays]
 
 
@@ -325,7 +325,7 @@ def _conversations(spec: GradedFunction, probes: list[Probe], expected: list[Any
             value = normalise(spec.driver(own, spec.name, copy.deepcopy(probe.kwargs)))
         if probe.compare:
             _same_result(spec, probe, value, want, "with its helpers served apart")
-        recorded.append(checkpack.exchanges(events))
+        recorded.append(replay.exchanges(events))
     return handles, recorded
 
 
@@ -345,7 +345,7 @@ def _asked(assignment: Assignment, spec: GradedFunction, probes: list[Probe], ex
         if apart != direct:
             raise ValueError(f"{spec.name}: its properties on the {probe.name} probe say {apart} from a pack's view "
                              f"of the reference, {direct} from the reference")
-        recorded.append(checkpack.exchanges(events))
+        recorded.append(replay.exchanges(events))
     if not any(recorded):
         return {}, [[] for _ in probes]
     return handles, recorded
@@ -358,7 +358,7 @@ def _same_result(spec: GradedFunction, probe: Probe, value: Any, want: Any, how:
         raise ValueError(f"{spec.name} on the {probe.name} probe gives another result {how}: {wrong or 'its outputs'}")
 
 
-def _conversation_data(writer: checkpack.Writer, conversation: list[checkpack.Exchange]) -> list | None:
+def _conversation_data(writer: packvalues.Writer, conversation: list[replay.Exchange]) -> list | None:
     """A probe's conversation as data; None when it would add more than CONVERSATION_NUMBERS numbers to the pack
     (Speech recognition's 2,000-frame α), and check() then runs the learner's own helpers on that probe."""
     trial = writer.fork()
@@ -370,7 +370,7 @@ def _conversation_data(writer: checkpack.Writer, conversation: list[checkpack.Ex
     return [_exchange(writer, e) for e in conversation]
 
 
-def _exchange(writer: checkpack.Writer, exchange: checkpack.Exchange) -> dict:
+def _exchange(writer: packvalues.Writer, exchange: replay.Exchange) -> dict:
     return {"request": writer.message(exchange.request),
             "steps": [[direction, writer.message(m)] for direction, m in exchange.steps]}
 

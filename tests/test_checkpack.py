@@ -6,12 +6,13 @@ from __future__ import annotations
 import contextlib
 import gzip
 import io
+import json
 import re
 
 import numpy as np
 import pytest
 
-from autograder import checkpack, grade, notebook, packbuild, runtime, wire
+from autograder import checkpack, grade, notebook, packbuild, packvalues, runtime, wire
 from autograder.assignments import get_assignment, known_ids
 from autograder.feedback import check
 from tests.grading_helpers import solution_notebook, with_cell_edit
@@ -51,13 +52,14 @@ def test_every_assignment_ships_a_pack_built_from_its_current_solution_and_spec(
     pack = checkpack.find(assignment_id, pack_folder(assignment_id))
     assert pack.fingerprint == packbuild.fingerprint(assignment_id), \
         f"regenerate it: python -m autograder.packbuild {assignment_id}"
-    assert sorted(p.name for p in pack_folder(assignment_id).iterdir()) == [checkpack.ARRAYS_NAME, checkpack.JSON_NAME]
+    files = sorted(p.name for p in pack_folder(assignment_id).iterdir())
+    assert files == [packvalues.ARRAYS_NAME, packvalues.JSON_NAME]
     assert set(pack._reader.document["functions"]) == {f.name for f in get_assignment(assignment_id).functions}
 
 
 @pytest.mark.parametrize("assignment_id", known_ids())
 def test_a_pack_holds_no_line_of_the_solutions_and_only_numeric_arrays(assignment_id):
-    with gzip.open(pack_folder(assignment_id) / checkpack.JSON_NAME, "rt") as f:
+    with gzip.open(pack_folder(assignment_id) / packvalues.JSON_NAME, "rt") as f:
         text = f.read()
     written = []
     for cell in runtime.solution_notebook(assignment_id)["cells"]:
@@ -68,9 +70,9 @@ def test_a_pack_holds_no_line_of_the_solutions_and_only_numeric_arrays(assignmen
                 written.append(line)
     assert len(written) > 10
     # JSON escapes quotes and non-ASCII characters: look for each line as JSON writes it too.
-    leaked = [line for line in written if line in text or checkpack.json.dumps(line)[1:-1] in text]
+    leaked = [line for line in written if line in text or json.dumps(line)[1:-1] in text]
     assert not leaked, leaked[:3]
-    with np.load(pack_folder(assignment_id) / checkpack.ARRAYS_NAME, allow_pickle=False) as npz:
+    with np.load(pack_folder(assignment_id) / packvalues.ARRAYS_NAME, allow_pickle=False) as npz:
         assert all(npz[name].dtype.kind in "biuf" for name in npz.files)
 
 
@@ -83,15 +85,15 @@ def test_values_come_back_as_written_and_differences_from_drawn_probes_survive_t
     mixed[1_000:1_500] += rng.standard_normal(500).astype(np.float32)
     again = mixed.copy()
     again[4_000:4_100] = 7.0
-    values = [{"x": mixed, "n": 3, "s": "text", "loss": np.float64(2.5)}, (again, np.arange(200), np.ones(100, dtype=bool)),
-              rng.standard_normal((20, 30)), np.array(-1.5)]
-    writer = checkpack.Writer()
+    values = [{"x": mixed, "n": 3, "s": "text", "loss": np.float64(2.5)},
+              (again, np.arange(200), np.ones(100, dtype=bool)), rng.standard_normal((20, 30)), np.array(-1.5)]
+    writer = packvalues.Writer()
     writer.scope = "f"
     writer.external(checkpack.external_name("f", 0, "a0"), background)
     indices = [writer.value(v) for v in values]
     assert writer.bases[writer.values[writer.value(mixed)]] == 0  # a difference from the external background
     writer.save(tmp_path, {})
-    reader = checkpack.Reader(tmp_path)
+    reader = packvalues.Reader(tmp_path)
     drawn = np.nextafter(background, np.float32(np.inf))  # another machine's last bits
     assert reader.provide(checkpack.external_name("f", 0, "a0"), drawn)
     first, second, third, fourth = (reader.value(i) for i in indices)
@@ -103,7 +105,7 @@ def test_values_come_back_as_written_and_differences_from_drawn_probes_survive_t
     assert np.array_equal(third, values[2])  # no base: exact
     (tmp_path / "exact").mkdir()
     writer.save(tmp_path / "exact", {})
-    exact = checkpack.Reader(tmp_path / "exact")
+    exact = packvalues.Reader(tmp_path / "exact")
     exact.provide(checkpack.external_name("f", 0, "a0"), background)
     assert np.array_equal(exact.value(indices[0])["x"], mixed)
 
@@ -162,7 +164,8 @@ AGREE = [  # (assignment, function, edits, the message the mistake gets): functi
     ("trigger_word", "create_training_example",
      [("create_training_example", "y = insert_ones(y, segment[1])", "y = insert_ones(y, segment[0])")], "wrong values"),
     ("word_vectors", "complete_analogy",
-     [("complete_analogy", "target = e_c - e_a + e_b", "target = e_c - e_b + e_a")], "the relation the wrong way round"),
+     [("complete_analogy", "target = e_c - e_a + e_b", "target = e_c - e_b + e_a")],
+     "the relation the wrong way round"),
 ]
 
 
@@ -181,7 +184,8 @@ def test_a_pack_gives_the_solutions_verdicts(assignment_id, function, edits, mes
 # ---------------------------------------------------------------- functions graded with the reference's helpers
 
 CELL_SLIP = ("rnn_cell_forward", "a_next = np.tanh(", "a_next = sigmoid(")
-STATE_SLIP = ("rnn_forward", "rnn_cell_forward(x[:, :, t], a_next, parameters)", "rnn_cell_forward(x[:, :, t], a0, parameters)")
+STATE_SLIP = ("rnn_forward", "rnn_cell_forward(x[:, :, t], a_next, parameters)",
+              "rnn_cell_forward(x[:, :, t], a0, parameters)")
 
 
 def test_a_function_that_calls_its_helper_as_the_reference_does_passes_with_a_wrong_helper_of_the_learners():
@@ -218,7 +222,8 @@ def test_torch_functions_are_checked_with_the_recorded_model_and_the_torch_seed_
     state = torch.get_rng_state()
     kernel = learner("jazz_improvisation", [("JazzLSTM", "return self.densor(a_t), a_t, c_t",
                                              "return self.densor(a_t), c_t, a_t")])
-    assert "likely mistake: step returns (logits_t, c_t, a_t)" in checked("jazz_improvisation", kernel["JazzLSTM"], pack)
+    named = checked("jazz_improvisation", kernel["JazzLSTM"], pack)
+    assert "likely mistake: step returns (logits_t, c_t, a_t)" in named
     for name in ("music_inference", "predict_and_sample"):
         assert checked("jazz_improvisation", kernel[name], pack).startswith(f"{name}: passed all")
     assert torch.equal(torch.get_rng_state(), state)

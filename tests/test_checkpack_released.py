@@ -96,9 +96,10 @@ def test_a_released_assignment_passes_its_checks_and_names_a_slip_without_the_so
 
     # One slip: the first check names it; rnn_forward, graded with the reference's cell, still passes.
     nb = _with_solutions(work, SLIP)
-    stop = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "test_rnn_forward")
+    stop = next(i for i, c in enumerate(nb.cells)
+                if c.metadata.get("nbgrader", {}).get("grade_id") == "test_rnn_forward")
     nb.cells = nb.cells[:stop + 1]
     checks = _check_outputs(_run(nb, work, site, allow_errors=True))
-    assert checks["rnn_cell_forward"].startswith("AssertionError: rnn_cell_forward:\n  - likely mistake: a_next ignores "
-                                                 "b_a"), checks["rnn_cell_forward"]
+    assert checks["rnn_cell_forward"].startswith(
+        "AssertionError: rnn_cell_forward:\n  - likely mistake: a_next ignores b_a"), checks["rnn_cell_forward"]
     assert checks["rnn_forward"].startswith("rnn_forward: passed all 1 check"), checks["rnn_forward"]
