@@ -6,7 +6,8 @@ probes come from another random stream, :data:`autograder.checkpack.CHECK_STREAM
 
 What it compares with comes from the assignment's check pack (:mod:`autograder.checkpack`) when there is one,
 ``check_pack/`` beside the notebook, as in a released assignment; else from the solution notebook, as in the
-instructor's checkout. Both give the same verdicts and messages.
+instructor's checkout. Both give the same verdicts and messages, but for what a pack leaves to the grader to stay
+small (see :mod:`autograder.packbuild`).
 """
 
 from __future__ import annotations
