@@ -108,34 +108,37 @@ def _variant_results(spec: GradedFunction, reference: Namespace, probes: list[Pr
     searches: dict[tuple[int, str | None], _Replay] = {}
     lock = threading.Lock()
 
-    def run_each(i: int, only: str | None) -> Iterator[tuple[str, Any]]:
-        """Every candidate variant's (message, outputs by path, or None where it raised) on probe ``i``."""
-        kwargs = probes[i].kwargs
-        seen = variants.final_locals(reference[spec.name],
-                                     lambda: spec.driver(reference, spec.name, copy.deepcopy(kwargs)))
-        kinds = {name: variants.kind_of(value) for name, value in seen.items()}
-        for variant in variants.variants(source, spec.name, set(public), kinds, spec.labels):
-            if only is not None and variant.message != only:
-                continue
-            try:
-                with warnings.catch_warnings(), np.errstate(all="ignore"):
-                    warnings.simplefilter("ignore")
-                    fn = variants.run_variant(variant, spec.name, reference)
-                    value = normalise(spec.driver({**reference, spec.name: fn}, spec.name, copy.deepcopy(kwargs)))
-            except Exception:  # noqa: BLE001 - most variants fail on shapes: they are simply not this mistake
-                yield variant.message, None
-                continue
-            yield variant.message, leaves(value, spec.outputs)
-
     def on_probe(i: int, only: str | None = None):
         with lock:
             if (i, only) not in searches:
-                searches[i, only] = _Replay(run_each(i, only))
+                searches[i, only] = _Replay(variant_runs(spec, reference, probes[i].kwargs, source, public, only))
             search = searches[i, only]
         for message, outputs in search.read(VARIANT_SECONDS):
             if outputs is not None or only is not None:
                 yield message, outputs
     return on_probe
+
+
+def variant_runs(spec: GradedFunction, reference: Namespace, kwargs: dict, source: str, public: frozenset[str],
+                 only: str | None = None) -> Iterator[tuple[str, Any]]:
+    """Every candidate one-slip variant's (message, outputs by path, or None where it raised) on ``kwargs``; with
+    ``only``, of the variants with that message alone."""
+    seen = variants.final_locals(reference[spec.name], lambda: spec.driver(reference, spec.name, copy.deepcopy(kwargs)))
+    kinds = {name: variants.kind_of(value) for name, value in seen.items()}
+    for variant in variants.variants(source, spec.name, set(public), kinds, spec.labels):
+        if only is not None and variant.message != only:
+            continue
+        try:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                fn = variants.run_variant(variant, spec.name, reference)
+                value = normalise(spec.driver({**reference, spec.name: fn}, spec.name, copy.deepcopy(kwargs)))
+            outputs = leaves(value, spec.outputs)
+        except Exception:  # noqa: BLE001 - most variants fail on shapes: they are simply not this mistake
+            # Yielded after the except block: a generator paused inside it would keep the exception, and with it
+            # all the variant made (a list it grew until memory ran out), until it is resumed.
+            outputs = None
+        yield variant.message, outputs
 
 
 class _Replay:

@@ -9,8 +9,8 @@ learner gets matches the notebook they opened.
 The cell runs before the library exists, so it has to spell out the archive's address. :func:`cell_source`
 derives it from ``_config.yml``, the one place that names the repository. ``python -m seqmodels.bootstrap``
 writes the cell into every chapter and solution notebook and regenerates the student versions of the solutions
-it changed (``nbgrader generate_assignment``); tests/test_colab_sources.py checks every notebook against
-:func:`cell_source`. This module serves a checkout only: it reads and writes the repository's files.
+it changed (``nbgrader generate_assignment``), then their check packs (which nbgrader removes);
+tests/test_colab_sources.py checks every notebook against :func:`cell_source`. This module serves a checkout only: it reads and writes the repository's files.
 
 The environment variable ``SEQMODELS_PACKAGE``, when set, replaces the archive's address with another source
 pip accepts in ``name @ URL`` (an archive or a wheel, ``file://`` for a local one). It is the test seam:
@@ -89,7 +89,8 @@ def write_cell(path: Path, source: str) -> bool:
 
 def main() -> int:
     """Write the launch cell into every notebook that lacks it or holds another, and regenerate the student
-    version of each assignment whose source changed, with the command the README gives instructors."""
+    version of each assignment whose source changed, and its check pack, with the commands the README gives
+    instructors."""
     source = cell_source()
     changed = [path for path in notebooks() if write_cell(path, source)]
     for path in changed:
@@ -98,6 +99,8 @@ def main() -> int:
     for path in changed:
         if path.parent.parent == ROOT / "solutions":
             subprocess.run([str(nbgrader), "generate_assignment", path.stem, "--force"], cwd=ROOT, check=True)
+            # nbgrader empties assignments/<id>/ first: the check pack beside the notebook is written again.
+            subprocess.run([sys.executable, "-m", "autograder.packbuild", path.stem], cwd=ROOT, check=True)
     if not changed:
         print("every notebook already has the launch cell of _config.yml's repository")
     return 0
