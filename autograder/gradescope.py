@@ -32,6 +32,7 @@ temporary folder with the course's own interpreter.
 from __future__ import annotations
 
 import json
+import math
 import sys
 import tempfile
 import time
@@ -138,10 +139,11 @@ OWN_KEYS = ("assignment", "student", "notebook", "problem")  # ours, not Gradesc
 
 def for_gradescope(result: dict, seconds: float) -> dict:
     """``result`` (the shape ``batch`` writes) as Gradescope's results.json specification has it: our own keys
-    under ``extra_data``, the run's ``execution_time`` in seconds, each test's ``status`` and ``visibility``; the
-    messages stay markdown (``output_format`` "md"), escaped where they came from the submission."""
+    under ``extra_data``, the run's ``execution_time`` in whole seconds (rounded up), each test's ``status`` and
+    ``visibility``; the messages stay markdown (``output_format`` "md"), escaped where they came from the
+    submission."""
     shaped = {key: value for key, value in result.items() if key not in OWN_KEYS}
-    shaped["execution_time"] = round(seconds)
+    shaped["execution_time"] = math.ceil(seconds)  # whole seconds (Gradescope's integer), a fast run 1 not 0
     shaped["stdout_visibility"] = "hidden"  # the log names the sandbox's layers: for the instructor
     shaped["extra_data"] = {key: result[key] for key in OWN_KEYS if key in result}
     shaped["tests"] = [{**test, "status": "passed" if test["score"] >= test["max_score"] else "failed",
