@@ -231,6 +231,17 @@ def find(assignment_id: str, where: str | Path | None = None) -> Pack | None:
     return None
 
 
+# Where an installed wheel keeps the check packs (pyproject maps the package autograder.packs to assignments/).
+INSTALLED = Path(__file__).resolve().parent / "packs"
+
+
+def installed(assignment_id: str) -> Pack | None:
+    """The check pack that came with the installed course, for a notebook opened alone (on Colab); None if the
+    course was not installed from a wheel, or has no pack for ``assignment_id``."""
+    folder = INSTALLED / assignment_id / FOLDER
+    return find(assignment_id, folder) if (folder / JSON_NAME).is_file() else None
+
+
 @functools.lru_cache(maxsize=4)
 def _read(folder: Path, mtime: int) -> Pack:
     """Read once per process (and again when the pack changes)."""

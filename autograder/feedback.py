@@ -6,8 +6,9 @@ probes come from another random stream, :data:`autograder.checkpack.CHECK_STREAM
 
 What it compares with comes from the assignment's check pack (:mod:`autograder.checkpack`) when there is one,
 ``check_pack/`` beside the notebook, as in a released assignment; else from the solution notebook, as in the
-instructor's checkout. Both give the same verdicts and messages, but for what a pack leaves to the grader to stay
-small (see :mod:`autograder.packbuild`).
+instructor's checkout; else from the pack the installed course carries, as for a notebook opened alone on
+Colab. Both give the same verdicts and messages, but for what a pack leaves to the grader to stay small (see
+:mod:`autograder.packbuild`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ def check(assignment_id: str, function: Callable, pack: str | Path | None = None
     assignment = get_assignment(assignment_id)
     spec = assignment.function(function.__name__)
     found = checkpack.find(assignment_id, pack)
+    if found is None and not runtime.solution_path(assignment_id).is_file():  # a notebook alone: the wheel's pack
+        found = checkpack.installed(assignment_id)
     if found is None and not runtime.solution_path(assignment_id).is_file():
         raise FileNotFoundError(f"check() needs the check pack of {assignment_id}: put its check_pack folder beside "
                                 "this notebook (it comes with the assignment), or pass its folder as pack=...")

@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 
 from seqmodels import bootstrap
+from tests.grading_helpers import cell_of, solution_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER = ROOT / "book" / "08_embedding_properties.ipynb"  # GloVe (from the extra) and data/analogies.txt
@@ -144,8 +145,9 @@ def test_a_chapter_runs_in_colab_through_its_launch_cell(tmp_path, archive):
 
 
 def test_an_assignment_runs_in_colab_up_to_its_first_unfinished_function(tmp_path, archive):
-    """Every cell up to the definition of the first function the learner has to write. (The check cell after
-    it needs the assignment's reference, which a folder holding only the notebook does not have.)"""
+    """Every cell up to the definition of the first function the learner has to write; then that function,
+    written as the solution does and with one slip, meets its check from the pack the installed course carries
+    (the notebook's folder holds no check_pack/, and there are no solutions)."""
     cells = json.loads(ASSIGNMENT.read_text())["cells"]
     stub = next(i for i, c in enumerate(cells) if c["cell_type"] == "code"
                 and "raise NotImplementedError()" in "".join(c["source"]))
@@ -153,3 +155,15 @@ def test_an_assignment_runs_in_colab_up_to_its_first_unfinished_function(tmp_pat
     assert ran == code_cell_ids(ASSIGNMENT, stub + 1) and ran[0] == bootstrap.CELL_ID
     assert len(ran) >= 4, "it stopped before the data were loaded"
     assert Path(installed_course(python, tmp_path)["file"]).resolve().is_relative_to((tmp_path / "venv").resolve())
+    grade_id = cells[stub]["metadata"]["nbgrader"]["grade_id"]
+    solution = "".join(cell_of(solution_notebook(ASSIGNMENT.stem), grade_id)["source"])
+    driver = ("import sys, numpy as np\nfrom autograder.feedback import check\n"
+              "exec(sys.argv[1])\ncheck(sys.argv[2], globals()[sys.argv[3]])\n")
+    work = tmp_path / "alone"
+    work.mkdir()
+    env = stand_in_env(tmp_path, archive)
+    for source, passes in ((solution, True), (solution.replace("-max_value, max_value", "-max_value, None"), False)):
+        result = subprocess.run([str(python), "-c", driver, source, ASSIGNMENT.stem, grade_id], cwd=work, env=env,
+                                capture_output=True, text=True, timeout=300)
+        assert (result.returncode == 0) == passes, result.stderr[-2000:]
+        assert f"{grade_id}: passed" in result.stdout if passes else "AssertionError" in result.stderr
