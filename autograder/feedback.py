@@ -36,9 +36,9 @@ def check(assignment_id: str, function: Callable, pack: str | Path | None = None
     found = checkpack.find(assignment_id, pack)
     if found is None and not runtime.solution_path(assignment_id).is_file():  # a notebook alone: the wheel's pack
         found = checkpack.installed(assignment_id)
-    if found is None and not runtime.solution_path(assignment_id).is_file():
-        raise FileNotFoundError(f"check() needs the check pack of {assignment_id}: put its check_pack folder beside "
-                                "this notebook (it comes with the assignment), or pass its folder as pack=...")
+        if found is None:
+            raise FileNotFoundError(f"check() needs the check pack of {assignment_id}: put its check_pack folder "
+                                    "beside this notebook (it comes with the assignment), or pass its folder as pack=...")
     with checkpack.standing_in(assignment_id, found.constants if found else None):
         messages, own, probes = _judged(assignment, spec, function, found)
         learner_globals = getattr(function, "__globals__", {})

@@ -6,8 +6,10 @@ import json
 import os
 import subprocess
 import sys
+import traceback
 import zipfile
 from pathlib import Path
+from typing import Any, Callable
 
 from autograder.grade import grade
 from autograder.runtime import REPO, solution_path
@@ -88,3 +90,32 @@ def unpacked_bundle(assignment_id: str, root: Path) -> Path:
         for info in zf.infolist():
             os.chmod(root / "source" / info.filename, (info.external_attr >> 16) or 0o644)
     return root / "source"
+
+
+NOBODY = 65534  # the uid and gid of the ordinary user the tests become, when they run as root
+
+
+def in_child(work: Callable[[], Any], as_nobody: bool = False) -> Any:
+    """What ``work()`` returns (through JSON), run in a forked child: as uid and gid ``NOBODY`` with no groups if
+    ``as_nobody``. A child that raised fails the test with its traceback."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.close(read_end)
+            if as_nobody:
+                os.setgroups([])
+                os.setresgid(NOBODY, NOBODY, NOBODY)
+                os.setresuid(NOBODY, NOBODY, NOBODY)
+            os.write(write_end, json.dumps(work()).encode())
+            code = 0
+        except BaseException:  # noqa: BLE001 - reported by the test
+            os.write(write_end, traceback.format_exc().encode())
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    with open(read_end, "rb") as pipe:
+        data = pipe.read().decode()
+    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0, data
+    return json.loads(data)

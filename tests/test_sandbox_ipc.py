@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ctypes
 import errno
-import json
 import mmap
 import os
 import re
@@ -20,7 +19,6 @@ import shutil
 import signal
 import socket
 import tempfile
-import traceback
 from collections.abc import Callable
 from multiprocessing import connection, shared_memory
 from pathlib import Path
@@ -30,12 +28,11 @@ import pytest
 from autograder import confine, sandbox, seccomp
 from autograder.grade import grade
 from autograder.runtime import solution_path
-from tests.grading_helpers import scores
+from tests.grading_helpers import in_child, scores
 from tests.test_sandbox_attacks import ID, assert_stopped, graded_with, honest
 
 ABI = confine.landlock_abi()
 ROOT = os.geteuid() == 0
-NOBODY = 65534
 MACHINE = os.uname().machine
 NUMBERS = seccomp.TABLES.get(MACHINE, (0, {}))[1]
 needs_filter = pytest.mark.skipif(bool(seccomp.unavailable()), reason=f"no seccomp filter: {seccomp.unavailable()}")
@@ -56,31 +53,16 @@ def in_sandbox(probe: Callable[[], object], user: str, *, landlock: bool = True,
     ruleset = None
     if landlock and ABI >= 1:
         ruleset = confine.build_ruleset(confine.Policy(read=sandbox.child_policy().read, write=()), ABI)
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            os.close(read_end)
-            if user == "nobody":
-                os.setgroups([])
-                os.setresgid(NOBODY, NOBODY, NOBODY)
-                os.setresuid(NOBODY, NOBODY, NOBODY)
-            confine.confine_self(ruleset, False, False, refuse_ipc=refuse_ipc)
-            os.write(write_end, json.dumps(probe()).encode())
-            code = 0
-        except BaseException:  # noqa: BLE001 - reported by the test
-            os.write(write_end, traceback.format_exc().encode())
-        finally:
-            os._exit(code)
-    os.close(write_end)
-    with open(read_end, "rb") as pipe:
-        data = pipe.read().decode()
-    _, status = os.waitpid(pid, 0)
-    if ruleset is not None:
-        os.close(ruleset)
-    assert os.waitstatus_to_exitcode(status) == 0, data
-    return json.loads(data)
+
+    def confined() -> object:
+        confine.confine_self(ruleset, False, False, refuse_ipc=refuse_ipc)
+        return probe()
+
+    try:
+        return in_child(confined, as_nobody=user == "nobody")
+    finally:
+        if ruleset is not None:
+            os.close(ruleset)
 
 
 def attempt(action: Callable[[], object]) -> str:

@@ -17,14 +17,13 @@ import subprocess
 import sys
 import threading
 import time
-import traceback
 from pathlib import Path
 
 import pytest
 
 from autograder import childpolicy, confine, job, runtime, sandbox
 from autograder.grade import _ended_early, grade
-from tests.grading_helpers import by_name, solution_notebook, with_cell_source, write
+from tests.grading_helpers import by_name, in_child, solution_notebook, with_cell_source, write
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the job's bounds need Linux")
 
@@ -341,26 +340,12 @@ def as_nobody(test) -> None:
     if not ROOT:
         test()
         return
-    read, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(read)
-        code = 1
-        try:
-            os.setgroups([])
-            os.setresgid(65534, 65534, 65534)
-            os.setresuid(65534, 65534, 65534)
-            job._libc.prctl(4, 1, 0, 0, 0)  # PR_SET_DUMPABLE: as a process started by that user would be
-            test()
-            code = 0
-        except BaseException:  # noqa: BLE001 - reported to the parent
-            os.write(write_end, traceback.format_exc().encode())
-        finally:
-            os._exit(code)
-    os.close(write_end)
-    with os.fdopen(read, "rb") as pipe:
-        report = pipe.read().decode()
-    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0, report
+
+    def as_started_by_nobody() -> None:
+        job._libc.prctl(4, 1, 0, 0, 0)  # PR_SET_DUMPABLE: as a process started by that user would be
+        test()
+
+    in_child(as_started_by_nobody, as_nobody=True)
 
 
 def run_job(bounds: job.Support, body, tasks: int = 32) -> tuple[int, float, str, bool]:
